@@ -1,0 +1,110 @@
+import type { IncomingMessage } from 'node:http';
+import helmet from '@fastify/helmet';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module.js';
+import { AuditLog } from './audit/audit-log.service.js';
+import type { Clock } from './clock/clock.js';
+import { ErrorResponseFilter } from './common/error-response.filter.js';
+import { requestIdOf } from './common/logging.js';
+import { createValidationPipe } from './common/validation.js';
+import { type AppConfig, describeConfig, loadRuntimeKeys } from './config/index.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
+import { runMigrations } from './database/migrate.js';
+
+export interface RunningApp {
+  app: NestFastifyApplication;
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8000 */
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: Clock;
+}
+
+/** Builds, migrates and starts the service; used by main.ts and by every e2e test. */
+export async function startApp(config: AppConfig, options: StartOptions = {}): Promise<RunningApp> {
+  const keys = loadRuntimeKeys(config);
+  let embedded: EmbeddedPostgres | undefined;
+  if (!config.database.url) embedded = await startEmbeddedPostgres(config.dataDir, config.database.poolSize + 4);
+  const databaseUrl = config.database.url ?? embedded!.url;
+
+  let app: NestFastifyApplication | undefined;
+  try {
+    const adapter = new FastifyAdapter({
+      bodyLimit: config.bodyLimitBytes,
+      genReqId: (req: IncomingMessage) => requestIdOf(req),
+      trustProxy: config.trustProxy,
+      // The spec's examples use /api/v1/secrets/ for the collection; both spellings must work.
+      routerOptions: { ignoreTrailingSlash: true },
+    });
+    app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot({ config, keys, databaseUrl, clock: options.clock }),
+      adapter,
+      { bufferLogs: true },
+    );
+    const logger = app.get(Logger);
+    app.useLogger(logger);
+    logger.log({ config: describeConfig(config) }, 'Strongroom starting');
+    for (const warning of keys.warnings) logger.warn(`!!! ${warning}`);
+
+    await app.register(helmet, {
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
+      },
+    });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onSend', async (req, reply) => {
+        reply.header('x-request-id', req.id);
+        if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');
+      });
+    app.useGlobalPipes(createValidationPipe());
+    app.useGlobalFilters(new ErrorResponseFilter(app.get(AuditLog)));
+    SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApiConfig()), {
+      jsonDocumentUrl: 'api/docs-json',
+    });
+    app.enableShutdownHooks();
+
+    const migrated = await runMigrations(app.get(DataSource));
+    if (migrated.length > 0) logger.log(`applied migrations: ${migrated.join(', ')}`);
+
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.getHttpServer().address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://127.0.0.1:${port}`;
+    logger.log(`Strongroom listening on ${config.host}:${port}`);
+    const running = app;
+    return {
+      app: running,
+      url,
+      async close() {
+        await running.close();
+        await embedded?.stop();
+      },
+    };
+  } catch (e) {
+    await app?.close().catch(() => undefined);
+    await embedded?.stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+export function openApiConfig() {
+  return new DocumentBuilder()
+    .setTitle('Strongroom')
+    .setDescription('Secrets management: encrypted, versioned, rotated and audited secrets')
+    .setVersion('1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+}

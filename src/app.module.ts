@@ -1,0 +1,44 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { Clock } from './clock/clock.js';
+import { ClockModule } from './clock/clock.module.js';
+import { loggerParams } from './common/logging.js';
+import { AppConfig, ConfigModule, RuntimeKeys } from './config/index.js';
+import { CryptoModule } from './crypto/crypto.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { HealthModule } from './health/health.module.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { SecretsModule } from './secrets/secrets.module.js';
+import { TasksModule } from './tasks/tasks.module.js';
+
+export interface AppModuleOptions {
+  config: AppConfig;
+  keys: RuntimeKeys;
+  databaseUrl: string;
+  clock?: Clock;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    const { config, keys } = options;
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config, keys),
+        ClockModule.forRoot(options.clock),
+        LoggerModule.forRoot(loggerParams(config)),
+        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize),
+        MetricsModule,
+        CryptoModule,
+        AuditModule,
+        AuthModule,
+        TasksModule,
+        SecretsModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,142 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Clock } from '../clock/clock.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { AppConfig } from '../config/index.js';
+import { advisoryXactLock } from '../database/advisory-lock.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { Metrics } from '../metrics/metrics.service.js';
+import { type ChainRow, chainHash, GENESIS_HASH } from './audit-chain.js';
+import type { AuditEventInput } from './audit-catalogue.js';
+import { AuditEventEntity } from './entities/audit-event.entity.js';
+import { GroupCommit } from './group-commit.js';
+
+export const AUDIT_CHAIN_LOCK = 'audit-chain';
+
+/**
+ * The single way audit rows are written. Inside a unit of work the row joins the caller's
+ * transaction, so the change and its audit row commit together or not at all. Outside one (reads,
+ * denials) rows are group-committed: concurrent callers share one INSERT and each waits for it.
+ * Either way the row is chained under a cluster-wide advisory lock, so several replicas append to
+ * one gapless chain. A failed write throws AuditUnavailable (503): fail closed.
+ */
+@Injectable()
+export class AuditLog {
+  private readonly logger = new Logger(AuditLog.name);
+  private readonly batches: GroupCommit<AuditEventInput>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+    private readonly metrics: Metrics,
+  ) {
+    this.batches = new GroupCommit((items) => this.dataSource.transaction((tx) => this.append(tx, items)));
+  }
+
+  get enabled(): boolean {
+    return this.config.audit.enabled;
+  }
+
+  async record(event: AuditEventInput): Promise<void> {
+    if (!this.enabled) return;
+    const stamped = { ...event, occurredAt: event.occurredAt ?? this.clock.now() };
+    try {
+      if (this.uow.inTransaction) await this.append(this.uow.manager(), [stamped]);
+      else await this.batches.add(stamped);
+    } catch (e) {
+      this.logger.error(`audit write failed for ${event.action}: ${(e as Error).message}`);
+      throw new DomainError(
+        DomainErrorCode.AuditUnavailable,
+        'the audit log cannot be written, so the request was not carried out',
+      );
+    }
+    this.metrics.auditEvent(event.action, event.outcome);
+  }
+
+  /** Waits for queued rows (used at shutdown and before verification). */
+  flush(): Promise<void> {
+    return this.batches.idle();
+  }
+
+  private async append(tx: EntityManager, events: AuditEventInput[]): Promise<void> {
+    await advisoryXactLock(tx, AUDIT_CHAIN_LOCK);
+    const [head] = (await tx.query('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1')) as {
+      seq: string;
+      hash: string;
+    }[];
+    let seq = head ? BigInt(head.seq) : 0n;
+    let prev = head?.hash ?? (await this.pruneAnchor(tx)) ?? GENESIS_HASH;
+    const rows: AuditEventEntity[] = events.map((e) => {
+      seq += 1n;
+      const row: Omit<ChainRow, 'hash'> = {
+        seq: seq.toString(),
+        occurred_at: (e.occurredAt ?? this.clock.now()).toISOString(),
+        actor: e.actor.slice(0, 256),
+        roles: e.roles,
+        action: e.action,
+        outcome: e.outcome,
+        secret_id: e.secretId ?? null,
+        secret_name: e.secretName ?? null,
+        request_id: e.requestId ?? null,
+        client_ip: e.clientIp ?? null,
+        user_agent: e.userAgent?.slice(0, 256) ?? null,
+        details: e.details ?? {},
+        prev_hash: prev,
+      };
+      const hash = chainHash(prev, row);
+      prev = hash;
+      return toEntity({ ...row, hash });
+    });
+    await tx.getRepository(AuditEventEntity).insert(rows);
+  }
+
+  /** After retention pruned every row, the chain continues from the prune checkpoint's head. */
+  private async pruneAnchor(tx: EntityManager): Promise<string | undefined> {
+    const [cp] = (await tx.query(
+      "SELECT head_hash FROM audit_checkpoints WHERE kind = 'prune' ORDER BY id DESC LIMIT 1",
+    )) as { head_hash: string }[];
+    return cp?.head_hash;
+  }
+}
+
+export function toEntity(row: ChainRow): AuditEventEntity {
+  const e = new AuditEventEntity();
+  Object.assign(e, {
+    seq: row.seq,
+    occurredAt: new Date(row.occurred_at),
+    actor: row.actor,
+    roles: row.roles,
+    action: row.action,
+    outcome: row.outcome,
+    secretId: row.secret_id,
+    secretName: row.secret_name,
+    requestId: row.request_id,
+    clientIp: row.client_ip,
+    userAgent: row.user_agent,
+    details: row.details,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  });
+  return e;
+}
+
+export function toChainRow(e: AuditEventEntity): ChainRow {
+  return {
+    seq: String(e.seq),
+    occurred_at: e.occurredAt.toISOString(),
+    actor: e.actor,
+    roles: e.roles,
+    action: e.action,
+    outcome: e.outcome,
+    secret_id: e.secretId,
+    secret_name: e.secretName,
+    request_id: e.requestId,
+    client_ip: e.clientIp,
+    user_agent: e.userAgent,
+    details: e.details,
+    prev_hash: e.prevHash,
+    hash: e.hash,
+  };
+}

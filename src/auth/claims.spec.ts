@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { actorFromClaims, claimAt } from './claims.js';
+
+describe('claims', () => {
+  it('reads dotted paths and flat names', () => {
+    expect(claimAt({ realm_access: { roles: ['admin'] } }, 'realm_access.roles')).toEqual(['admin']);
+    expect(claimAt({ 'https://x/roles': ['auditor'] }, 'https://x/roles')).toEqual(['auditor']);
+    expect(claimAt({}, 'a.b.c')).toBeUndefined();
+  });
+
+  it('keeps only known roles and detects MFA from amr', () => {
+    const actor = actorFromClaims({ sub: 'u1', roles: ['admin', 'superuser'], amr: ['pwd', 'otp'] }, 'roles');
+    expect(actor).toEqual({ sub: 'u1', roles: ['admin'], mfa: true });
+    expect(actorFromClaims({ sub: 'u2', scope: 'auditor other' }, 'scope').roles).toEqual(['auditor']);
+    expect(actorFromClaims({ sub: 'u3', roles: 'admin', amr: ['pwd'] }, 'roles').mfa).toBe(false);
+  });
+});

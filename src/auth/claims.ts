@@ -1,0 +1,24 @@
+import { ROLES, type Actor, type Role } from './auth.types.js';
+
+/** Reads a claim by dotted path (`realm_access.roles`), as Keycloak and others nest roles. */
+export function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  if (path in payload) return payload[path];
+  return path.split('.').reduce<unknown>(
+    (node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined),
+    payload,
+  );
+}
+
+const MFA_METHODS = new Set(['mfa', 'otp', 'hwk']);
+
+export function actorFromClaims(payload: Record<string, unknown>, rolesClaim: string): Actor {
+  const raw = claimAt(payload, rolesClaim);
+  const names = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];
+  const roles = [...new Set(names.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)))];
+  const amr = Array.isArray(payload.amr) ? payload.amr : [];
+  return {
+    sub: typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub.slice(0, 256) : 'unknown',
+    roles,
+    mfa: amr.some((m) => typeof m === 'string' && MFA_METHODS.has(m)),
+  };
+}

@@ -1,0 +1,51 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { passportJwtSecret } from 'jwks-rsa';
+import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { AppConfig, RuntimeKeys } from '../config/index.js';
+import type { Actor } from './auth.types.js';
+import { actorFromClaims } from './claims.js';
+
+/** Asymmetric algorithms accepted from an identity provider's JWKS. */
+export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
+
+/**
+ * Verifies Bearer JWTs. With JWT_JWKS_URI only asymmetric algorithms pass (so an HS256 token
+ * signed with a public key can never pass); otherwise only HS256 with JWT_SECRET. `none` never
+ * passes. exp and nbf are enforced; iss and aud when configured.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  constructor(
+    private readonly config: AppConfig,
+    keys: RuntimeKeys,
+  ) {
+    const { jwksUri, issuer, audience } = config.auth;
+    const common = {
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      ignoreExpiration: false,
+      ...(issuer ? { issuer } : {}),
+      ...(audience ? { audience } : {}),
+      jsonWebTokenOptions: { clockTolerance: 5 },
+    };
+    const options: StrategyOptionsWithoutRequest = jwksUri
+      ? {
+          ...common,
+          algorithms: [...JWKS_ALGORITHMS],
+          secretOrKeyProvider: passportJwtSecret({
+            jwksUri,
+            cache: true,
+            cacheMaxAge: 10 * 60_000,
+            rateLimit: true,
+            jwksRequestsPerMinute: 10,
+            timeout: 5_000,
+          }),
+        }
+      : { ...common, algorithms: ['HS256'], secretOrKey: keys.jwtSecret ?? '' };
+    super(options);
+  }
+
+  validate(payload: Record<string, unknown>): Actor {
+    return actorFromClaims(payload, this.config.auth.rolesClaim);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * `npm run token -- --role admin [--sub ops-admin] [--ttl 1h] [--mfa]` prints an HS256 token signed
+ * with the configured JWT_SECRET (or the generated development secret in DATA_DIR), for local
+ * use. It refuses in production and when only JWKS verification is configured.
+ */
+import { parseArgs } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { ConfigError, loadRuntimeKeys, parseConfig, readProcessEnv } from '../config/index.js';
+import { ROLES } from './auth.types.js';
+
+function fail(message: string): never {
+  process.stderr.write(`token: ${message}\n`);
+  process.exit(2);
+}
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      role: { type: 'string', multiple: true },
+      sub: { type: 'string' },
+      ttl: { type: 'string', default: '1h' },
+      mfa: { type: 'boolean', default: false },
+    },
+  });
+  let config;
+  try {
+    config = parseConfig(readProcessEnv());
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  if (config.isProduction) fail('refusing to mint tokens in production: get one from your identity provider');
+  if (config.auth.jwksUri) fail('JWT_JWKS_URI is set, so only identity-provider tokens are accepted');
+  const roles = values.role ?? [];
+  if (roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r))) {
+    fail(`--role must be one of ${ROLES.join(', ')} (repeatable)`);
+  }
+  if (!/^\d+[smhd]?$/.test(values.ttl!)) fail('--ttl must look like 900, 15m, 1h or 7d');
+  const keys = loadRuntimeKeys(config);
+  const token = jwt.sign(
+    { roles, ...(values.mfa ? { amr: ['mfa'] } : {}) },
+    keys.jwtSecret!,
+    {
+      algorithm: 'HS256',
+      subject: values.sub ?? `local-${roles[0]}`,
+      expiresIn: (/^\d+$/.test(values.ttl!) ? Number(values.ttl) : values.ttl) as jwt.SignOptions['expiresIn'],
+      ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),
+      ...(config.auth.audience ? { audience: config.auth.audience } : {}),
+    },
+  );
+  process.stdout.write(`${token}\n`);
+}
+
+main();

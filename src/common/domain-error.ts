@@ -1,0 +1,32 @@
+/**
+ * Domain errors: services throw these (never HTTP exceptions) so crons and tasks can call the
+ * same code. `DomainErrorFilter` maps each code to an HTTP status in one exhaustive table.
+ */
+export const DomainErrorCode = {
+  NotFound: 'not_found',
+  Conflict: 'conflict',
+  VersionMismatch: 'version_mismatch',
+  InvalidInput: 'invalid_input',
+  Gone: 'gone',
+  StoreUnavailable: 'store_unavailable',
+  AuditUnavailable: 'audit_unavailable',
+  RotationInProgress: 'rotation_in_progress',
+  Unprocessable: 'unprocessable',
+  RateLimited: 'rate_limited',
+} as const;
+export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainErrorCode,
+    message: string,
+    /** Safe, value-free details returned to the client (e.g. the failing fields). */
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export const notFound = (what: string, id: string) =>
+  new DomainError(DomainErrorCode.NotFound, `${what} ${id} not found`);

@@ -1,0 +1,256 @@
+import { ConfigError } from './config.errors.js';
+import { bool, cron, type Env, int, list, oneOf, str, url } from './env-parsers.js';
+
+export type NodeEnv = 'development' | 'production' | 'test';
+
+/** The names of the spec's scheduled tasks (binding). */
+export const JOB_NAMES = [
+  'check_expired_secrets',
+  'audit_secrets_access',
+  'validate_secret_integrity',
+  'cleanup_old_secret_versions',
+  'generate_security_report',
+] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+/** Default schedules: daily, every 12 hours, weekly, as the spec's "Scheduled Tasks" table says. */
+const DEFAULT_JOB_SCHEDULES: Record<JobName, string> = {
+  check_expired_secrets: '0 15 2 * * *',
+  audit_secrets_access: '0 30 */12 * * *',
+  validate_secret_integrity: '0 0 3 * * 0',
+  cleanup_old_secret_versions: '0 30 3 * * 0',
+  generate_security_report: '0 0 6 * * *',
+};
+
+const jobEnvName = (job: JobName) => `JOB_${job.toUpperCase()}_CRON`;
+
+/**
+ * Every setting of the service, read once at boot and validated. Nothing else reads process.env.
+ * Settings marked sensitive never appear in logs (see `describeConfig`).
+ */
+export class AppConfig {
+  readonly nodeEnv: NodeEnv;
+  readonly host: string;
+  readonly port: number;
+  readonly logLevel: string;
+  readonly bodyLimitBytes: number;
+  /** Trust X-Forwarded-For from a load balancer for client addresses (audit rows, rate limits). */
+  readonly trustProxy: boolean;
+
+  readonly database: {
+    /** Absent: an embedded PostgreSQL (PGlite) under `dataDir` is used. */
+    url?: string;
+    poolSize: number;
+  };
+  readonly dataDir: string;
+
+  readonly vault: {
+    enabled: boolean;
+    url: string;
+    token?: string;
+    roleId?: string;
+    secretId?: string;
+    namespace?: string;
+    kvMount: string;
+    pathPrefix: string;
+    requestTimeoutMs: number;
+  };
+
+  readonly encryption: {
+    /** Base64 of 32 bytes; absent outside production means "use the generated development key". */
+    currentKey?: string;
+    previousKeys: string[];
+  };
+
+  readonly secrets: {
+    defaultRotationIntervalDays: number;
+    deleteRetentionDays: number;
+    versionsRetained: number;
+  };
+
+  readonly rotation: {
+    enabled: boolean;
+    maxAttempts: number;
+    retryBaseDelayMs: number;
+    previousVersionGraceHours: number;
+  };
+
+  readonly audit: {
+    enabled: boolean;
+    retentionDays: number;
+    /** Ed25519 private key (PKCS#8 PEM or its base64); generated in development when absent. */
+    signingKey?: string;
+  };
+
+  readonly auth: {
+    jwtSecret?: string;
+    jwksUri?: string;
+    issuer?: string;
+    audience?: string;
+    rolesClaim: string;
+    requireMfa: boolean;
+    failureLimit: number;
+    failureWindowSeconds: number;
+  };
+
+  readonly tasks: {
+    workerEnabled: boolean;
+    pollIntervalMs: number;
+    leaseSeconds: number;
+    itemMaxAttempts: number;
+  };
+
+  readonly metrics: { token?: string };
+
+  readonly alerts: {
+    webhookUrls: string[];
+    webhookSecret?: string;
+    webhookFormat: 'json' | 'slack';
+    expiryWarningDays: number;
+  };
+
+  readonly jobs: { schedules: Record<JobName, string> };
+
+  constructor(init: Omit<AppConfig, 'isProduction'>) {
+    Object.assign(this, init);
+  }
+
+  get isProduction(): boolean {
+    return this.nodeEnv === 'production';
+  }
+}
+
+/** Variables whose values are secrets: never logged, never echoed in errors. */
+export const SENSITIVE_VARIABLES = [
+  'DATABASE_URL',
+  'VAULT_TOKEN',
+  'VAULT_SECRET_ID',
+  'LOCAL_ENCRYPTION_KEY',
+  'LOCAL_ENCRYPTION_KEYS_PREVIOUS',
+  'JWT_SECRET',
+  'AUDIT_SIGNING_KEY',
+  'METRICS_TOKEN',
+  'ALERT_WEBHOOK_SECRET',
+] as const;
+
+const BASE64_32 = /^[A-Za-z0-9+/]{43}=$/;
+
+function encryptionKey(name: string, raw: string): string {
+  if (!BASE64_32.test(raw) || Buffer.from(raw, 'base64').length !== 32) {
+    throw new ConfigError(`${name} must be the base64 encoding of exactly 32 bytes (e.g. openssl rand -base64 32)`);
+  }
+  return raw;
+}
+
+/** Parses and validates the environment. Throws ConfigError with one line naming the variable. */
+export function parseConfig(env: Env): AppConfig {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const useVault = bool(env, 'USE_VAULT', false);
+  const currentKey = str(env, 'LOCAL_ENCRYPTION_KEY');
+  const jwtSecret = str(env, 'JWT_SECRET');
+  const jwksUri = url(env, 'JWT_JWKS_URI', ['http', 'https']);
+  if (jwtSecret !== undefined && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError('JWT_SECRET must be at least 32 bytes long (HS256 needs a 256-bit secret)');
+  }
+  const webhookFormat = oneOf(env, 'ALERT_WEBHOOK_FORMAT', ['json', 'slack'] as const, 'json');
+
+  const schedules = {} as Record<JobName, string>;
+  for (const job of JOB_NAMES) schedules[job] = cron(env, jobEnvName(job), DEFAULT_JOB_SCHEDULES[job]);
+
+  const config = new AppConfig({
+    nodeEnv,
+    host: str(env, 'HOST', '0.0.0.0'),
+    port: int(env, 'PORT', 8000, 0, 65535),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+    trustProxy: bool(env, 'TRUST_PROXY', false),
+    database: {
+      url: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
+      poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    },
+    dataDir: str(env, 'DATA_DIR', './data'),
+    vault: {
+      enabled: useVault,
+      url: url(env, 'VAULT_URL', ['http', 'https'], 'http://localhost:8200')!,
+      token: str(env, 'VAULT_TOKEN'),
+      roleId: str(env, 'VAULT_ROLE_ID'),
+      secretId: str(env, 'VAULT_SECRET_ID'),
+      namespace: str(env, 'VAULT_NAMESPACE'),
+      kvMount: str(env, 'VAULT_KV_MOUNT', 'kv').replace(/^\/+|\/+$/g, ''),
+      pathPrefix: str(env, 'VAULT_PATH_PREFIX', 'ytempire/secrets').replace(/^\/+|\/+$/g, ''),
+      requestTimeoutMs: int(env, 'VAULT_TIMEOUT_MS', 5000, 100, 120_000),
+    },
+    encryption: {
+      currentKey: currentKey === undefined ? undefined : encryptionKey('LOCAL_ENCRYPTION_KEY', currentKey),
+      previousKeys: list(env, 'LOCAL_ENCRYPTION_KEYS_PREVIOUS').map((k) =>
+        encryptionKey('LOCAL_ENCRYPTION_KEYS_PREVIOUS', k),
+      ),
+    },
+    secrets: {
+      defaultRotationIntervalDays: int(env, 'DEFAULT_ROTATION_INTERVAL_DAYS', 90, 1, 3650),
+      deleteRetentionDays: int(env, 'SECRET_DELETE_RETENTION_DAYS', 30, 0, 3650),
+      versionsRetained: int(env, 'SECRET_VERSIONS_RETAINED', 10, 2, 1000),
+    },
+    rotation: {
+      enabled: bool(env, 'SECRET_ROTATION_ENABLED', true),
+      maxAttempts: int(env, 'ROTATION_MAX_ATTEMPTS', 5, 1, 50),
+      retryBaseDelayMs: int(env, 'ROTATION_RETRY_BASE_DELAY_MS', 1000, 0, 3_600_000),
+      previousVersionGraceHours: int(env, 'ROTATION_PREVIOUS_GRACE_HOURS', 24, 0, 24 * 365),
+    },
+    audit: {
+      enabled: bool(env, 'SECURITY_AUDIT_ENABLED', true),
+      retentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
+      signingKey: str(env, 'AUDIT_SIGNING_KEY'),
+    },
+    auth: {
+      jwtSecret,
+      jwksUri,
+      issuer: str(env, 'JWT_ISSUER'),
+      audience: str(env, 'JWT_AUDIENCE'),
+      rolesClaim: str(env, 'JWT_ROLES_CLAIM', 'roles'),
+      requireMfa: bool(env, 'REQUIRE_MFA', false),
+      failureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 100_000),
+      failureWindowSeconds: int(env, 'AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+    },
+    tasks: {
+      workerEnabled: bool(env, 'TASK_WORKER_ENABLED', true),
+      pollIntervalMs: int(env, 'TASK_POLL_INTERVAL_MS', 500, 10, 60_000),
+      leaseSeconds: int(env, 'TASK_LEASE_SECONDS', 60, 1, 3600),
+      itemMaxAttempts: int(env, 'TASK_ITEM_MAX_ATTEMPTS', 5, 1, 100),
+    },
+    metrics: { token: str(env, 'METRICS_TOKEN') },
+    alerts: {
+      webhookUrls: list(env, 'ALERT_WEBHOOK_URLS').map((u, i) => {
+        url({ [`ALERT_WEBHOOK_URLS[${i}]`]: u }, `ALERT_WEBHOOK_URLS[${i}]`, ['http', 'https']);
+        return u;
+      }),
+      webhookSecret: str(env, 'ALERT_WEBHOOK_SECRET'),
+      webhookFormat,
+      expiryWarningDays: int(env, 'ALERT_EXPIRY_WARNING_DAYS', 14, 1, 365),
+    },
+    jobs: { schedules },
+  });
+
+  if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {
+    throw new ConfigError('USE_VAULT=true needs VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for AppRole');
+  }
+  if (config.alerts.webhookUrls.length > 0 && !config.alerts.webhookSecret && webhookFormat === 'json') {
+    throw new ConfigError('ALERT_WEBHOOK_URLS is set, so ALERT_WEBHOOK_SECRET is required to sign the alerts');
+  }
+  if (config.isProduction) {
+    const missing: string[] = [];
+    if (!config.database.url) missing.push('DATABASE_URL');
+    if (!config.encryption.currentKey) missing.push('LOCAL_ENCRYPTION_KEY');
+    if (!config.auth.jwtSecret && !config.auth.jwksUri) missing.push('JWT_SECRET or JWT_JWKS_URI');
+    if (!config.audit.signingKey) missing.push('AUDIT_SIGNING_KEY');
+    if (missing.length > 0) {
+      throw new ConfigError(`NODE_ENV=production refuses to start without ${missing.join(', ')}`);
+    }
+  }
+  return config;
+}
+
+/** The process environment, read here and nowhere else. */
+export function readProcessEnv(): Env {
+  return process.env;
+}

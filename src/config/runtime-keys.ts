@@ -1,0 +1,98 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AppConfig } from './app-config.js';
+import { ConfigError } from './config.errors.js';
+
+/**
+ * Key material the service runs with. In production every key comes from the environment. Outside
+ * production a missing key is generated once into DATA_DIR (mode 0600) and reused on restart, so
+ * `npm start` works with no settings and data survives a restart; each such key is reported in
+ * `warnings` so the boot log says loudly that it is a development key.
+ */
+export class RuntimeKeys {
+  constructor(
+    readonly encryptionKey: Buffer,
+    readonly previousEncryptionKeys: Buffer[],
+    /** HS256 secret; absent when only JWKS verification is configured. */
+    readonly jwtSecret: string | undefined,
+    /** Ed25519 private key, PKCS#8 PEM. */
+    readonly auditSigningKeyPem: string,
+    readonly warnings: string[],
+  ) {}
+}
+
+const DEV_FILES = {
+  encryption: 'dev-encryption.key',
+  jwt: 'dev-jwt.secret',
+  audit: 'dev-audit-signing.pem',
+} as const;
+
+function readOrCreate(dir: string, file: string, make: () => string): string {
+  const path = join(dir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dir, { recursive: true });
+  const value = make();
+  writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' });
+  chmodSync(path, 0o600);
+  return value;
+}
+
+function parsePem(raw: string): string {
+  const pem = raw.includes('BEGIN') ? raw : Buffer.from(raw, 'base64').toString('utf8');
+  if (!pem.includes('BEGIN PRIVATE KEY')) {
+    throw new ConfigError('AUDIT_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM (or its base64)');
+  }
+  return pem.replace(/\\n/g, '\n');
+}
+
+export function loadRuntimeKeys(config: AppConfig): RuntimeKeys {
+  const warnings: string[] = [];
+  const dir = config.dataDir;
+  const dev = (what: string, file: string) =>
+    warnings.push(
+      `DEVELOPMENT ${what} generated in ${join(dir, file)}: anyone with this file can read the data. ` +
+        'Set the real setting before storing real secrets.',
+    );
+
+  let encryptionKeyB64 = config.encryption.currentKey;
+  if (!encryptionKeyB64) {
+    encryptionKeyB64 = readOrCreate(dir, DEV_FILES.encryption, () => randomBytes(32).toString('base64'));
+    dev('encryption key (LOCAL_ENCRYPTION_KEY)', DEV_FILES.encryption);
+  }
+
+  let jwtSecret = config.auth.jwtSecret;
+  if (!jwtSecret && !config.auth.jwksUri && !config.isProduction) {
+    jwtSecret = readOrCreate(dir, DEV_FILES.jwt, () => randomBytes(48).toString('base64url'));
+    dev('JWT secret (JWT_SECRET)', DEV_FILES.jwt);
+  }
+
+  let auditKeyPem = config.audit.signingKey ? parsePem(config.audit.signingKey) : undefined;
+  if (!auditKeyPem) {
+    auditKeyPem = readOrCreate(dir, DEV_FILES.audit, () =>
+      generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim(),
+    );
+    dev('audit signing key (AUDIT_SIGNING_KEY)', DEV_FILES.audit);
+  }
+
+  return new RuntimeKeys(
+    Buffer.from(encryptionKeyB64, 'base64'),
+    config.encryption.previousKeys.map((k) => Buffer.from(k, 'base64')),
+    jwtSecret,
+    auditKeyPem,
+    warnings,
+  );
+}
+
+/** A loggable view of the configuration with sensitive settings masked. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  return {
+    nodeEnv: config.nodeEnv,
+    port: config.port,
+    database: config.database.url ? 'external PostgreSQL (DATABASE_URL, masked)' : `embedded PostgreSQL in ${config.dataDir}`,
+    store: config.vault.enabled ? `vault ${config.vault.url} ${config.vault.kvMount}/${config.vault.pathPrefix}` : 'local',
+    jwt: config.auth.jwksUri ? `JWKS ${config.auth.jwksUri}` : 'HS256 (JWT_SECRET, masked)',
+    audit: config.audit.enabled,
+    rotation: config.rotation.enabled,
+  };
+}

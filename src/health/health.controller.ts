@@ -1,0 +1,45 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  HealthCheck,
+  HealthCheckService,
+  type HealthIndicatorFunction,
+  HealthIndicatorService,
+  TypeOrmHealthIndicator,
+} from '@nestjs/terminus';
+import { Public } from '../auth/public.decorator.js';
+import { SecretStore } from '../secrets/store/secret-store.port.js';
+
+/** Kubernetes probes: unauthenticated, cheap, no audit rows. */
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly db: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly store: SecretStore,
+  ) {}
+
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: the database (and Vault when USE_VAULT) answer' })
+  ready() {
+    const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
+    if (this.store.kind === 'vault') {
+      checks.push(async () => {
+        const h = await this.store.health();
+        const vault = this.indicators.check('vault');
+        return h.up ? vault.up() : vault.down({ message: h.detail ?? 'Vault is not available' });
+      });
+    }
+    return this.health.check(checks);
+  }
+}

@@ -1,0 +1,20 @@
+/** Metric names. The first six are the spec's (binding); the rest extend them. */
+export const MetricName = {
+  SecretsCreated: 'secrets_created_total',
+  SecretsAccessed: 'secrets_accessed_total',
+  SecretsRotatedSuccessfully: 'secrets_rotated_successfully_total',
+  SecretsRotationErrors: 'secrets_rotation_errors_total',
+  IntegrityChecksCompleted: 'secret_integrity_checks_completed_total',
+  ExpiredSecrets: 'expired_secrets_count',
+  HttpRequestDuration: 'http_request_duration_seconds',
+  SecretsTotal: 'secrets_total',
+  RotationOverdue: 'secret_rotation_overdue_count',
+  OldestRotationAge: 'secret_oldest_rotation_age_seconds',
+  AuditEvents: 'audit_events_total',
+  AuditChainValid: 'audit_chain_valid',
+  VaultUp: 'vault_up',
+  JobLastSuccess: 'scheduled_job_last_success_timestamp_seconds',
+  SecurityFindings: 'security_findings_total',
+  SecurityAuditScore: 'security_audit_score',
+  TasksRunning: 'tasks_running',
+} as const;

@@ -1,0 +1,56 @@
+import { Global, Module } from '@nestjs/common';
+import {
+  makeCounterProvider,
+  makeGaugeProvider,
+  makeHistogramProvider,
+  PrometheusModule,
+} from '@willsoto/nestjs-prometheus';
+import { MetricName } from './metric-names.js';
+import { MetricsController } from './metrics.controller.js';
+import { Metrics } from './metrics.service.js';
+
+const providers = [
+  makeCounterProvider({ name: MetricName.SecretsCreated, help: 'Secrets created, by type', labelNames: ['type'] }),
+  makeCounterProvider({ name: MetricName.SecretsAccessed, help: 'Secret values read' }),
+  makeCounterProvider({ name: MetricName.SecretsRotatedSuccessfully, help: 'Rotations completed' }),
+  makeCounterProvider({
+    name: MetricName.SecretsRotationErrors,
+    help: 'Rotations that failed for good, by operation',
+    labelNames: ['operation'],
+  }),
+  makeCounterProvider({ name: MetricName.IntegrityChecksCompleted, help: 'Integrity checks completed' }),
+  makeCounterProvider({
+    name: MetricName.AuditEvents,
+    help: 'Audit events written, by action and outcome',
+    labelNames: ['action', 'outcome'],
+  }),
+  makeHistogramProvider({
+    name: MetricName.HttpRequestDuration,
+    help: 'HTTP request duration, by method, route template and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+  }),
+  makeGaugeProvider({ name: MetricName.AuditChainValid, help: '1 when the last audit chain verification passed' }),
+  makeGaugeProvider({ name: MetricName.VaultUp, help: '1 when Vault answered the last health check (absent without Vault)' }),
+  // Fleet-wide gauges: their values are computed from PostgreSQL at scrape time (see FleetGauges).
+  makeGaugeProvider({ name: MetricName.ExpiredSecrets, help: 'Live secrets past their expiry' }),
+  makeGaugeProvider({ name: MetricName.SecretsTotal, help: 'Live secrets, by type and store', labelNames: ['type', 'store'] }),
+  makeGaugeProvider({ name: MetricName.RotationOverdue, help: 'Live secrets whose next rotation is past' }),
+  makeGaugeProvider({ name: MetricName.OldestRotationAge, help: 'Seconds since the least recently rotated live secret was rotated (or created)' }),
+  makeGaugeProvider({
+    name: MetricName.JobLastSuccess,
+    help: 'Unix time of the last successful run of each scheduled job',
+    labelNames: ['job'],
+  }),
+  makeGaugeProvider({ name: MetricName.SecurityFindings, help: 'Open security findings, by kind', labelNames: ['kind'] }),
+  makeGaugeProvider({ name: MetricName.SecurityAuditScore, help: 'Score (0-100) of the latest security report' }),
+  makeGaugeProvider({ name: MetricName.TasksRunning, help: 'Background tasks pending or running' }),
+];
+
+@Global()
+@Module({
+  imports: [PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: true } })],
+  providers: [...providers, Metrics],
+  exports: [...providers, Metrics],
+})
+export class MetricsModule {}

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { contentDisposition, contentType, fileName, isReportFormat, renderCsv, renderJson, renderPdf } from './index.js';
+import type { ReportDocument } from './index.js';
+import { sampleReportDocument } from './sample-report.js';
+
+describe('format helpers', () => {
+  const doc = sampleReportDocument();
+
+  it('maps formats to content types', () => {
+    expect(contentType('json')).toBe('application/json; charset=utf-8');
+    expect(contentType('csv')).toBe('text/csv; charset=utf-8');
+    expect(contentType('pdf')).toBe('application/pdf');
+    expect(isReportFormat('pdf')).toBe(true);
+    expect(isReportFormat('xlsx')).toBe(false);
+    expect(isReportFormat(undefined)).toBe(false);
+  });
+
+  it('builds safe download names from the kind and the end of the period', () => {
+    expect(fileName(doc, 'pdf')).toBe('strongroom-security-report-2026-11-30.pdf');
+    expect(fileName({ ...doc, kind: 'access_review' }, 'csv')).toBe('strongroom-access-review-report-2026-11-30.csv');
+    expect(fileName({ ...doc, kind: 'annual', period: { from: '2026-01-01', to: '2026-12-31T23:59:59Z' } }, 'json')).toBe(
+      'strongroom-annual-report-2026-12-31.json',
+    );
+    const hostile = { ...doc, kind: 'x/../"; rm -rf' as ReportDocument['kind'], period: { from: '', to: '"\r\n' } };
+    expect(fileName(hostile, 'pdf')).toMatch(/^[a-z0-9-]+-2026-11-30\.pdf$/);
+    expect(contentDisposition(doc, 'pdf')).toBe('attachment; filename="strongroom-security-report-2026-11-30.pdf"');
+  });
+
+  it('re-exports the renderers', async () => {
+    expect(typeof renderJson(doc)).toBe('string');
+    expect(renderCsv(doc).startsWith('Summary\r\n')).toBe(true);
+    expect((await renderPdf(doc)).subarray(0, 4).toString()).toBe('%PDF');
+  });
+});

@@ -1,0 +1,54 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { SECRET_TYPES } from '../../crypto/index.js';
+
+const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+const toArray = ({ value }: { value: unknown }) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
+
+export const ROTATION_STATUSES = ['none', 'pending', 'in_progress', 'completed', 'failed', 'rotation_due'] as const;
+
+export class ListSecretsQuery {
+  @ApiPropertyOptional({ enum: SECRET_TYPES })
+  @IsOptional()
+  @IsIn(SECRET_TYPES as unknown as string[])
+  secret_type?: string;
+
+  @ApiPropertyOptional({ description: 'Only secrets past their expires_at' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  expired_only?: boolean;
+
+  @ApiPropertyOptional({ type: [String], description: 'key:value, repeatable (all must match)' })
+  @IsOptional()
+  @Transform(toArray)
+  @IsString({ each: true })
+  @Matches(/^[^:]{1,128}:.{0,128}$/, { each: true, message: 'tag must be key:value' })
+  tag?: string[];
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  name_prefix?: string;
+
+  @ApiPropertyOptional({ enum: ROTATION_STATUSES })
+  @IsOptional()
+  @IsIn(ROTATION_STATUSES as unknown as string[])
+  rotation_status?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'Opaque cursor from next_cursor' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}

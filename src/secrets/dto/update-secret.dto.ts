@@ -1,0 +1,37 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { RotatorConfigDto } from './create-secret.dto.js';
+import { IsStringMap } from './validators.js';
+
+/** PATCH: only the fields given change; `null` clears expires_at, description or rotator. */
+export class UpdateSecretDto {
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Replaces all tags' })
+  @IsOptional()
+  @IsStringMap(50, 128)
+  tags?: Record<string, string>;
+
+  @ApiPropertyOptional({ nullable: true, maxLength: 1024 })
+  @ValidateIf((o: UpdateSecretDto) => o.description !== null && o.description !== undefined)
+  @IsString()
+  @MaxLength(1024)
+  description?: string | null;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 3650 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  rotation_interval_days?: number;
+
+  @ApiPropertyOptional({ nullable: true, format: 'date-time' })
+  @ValidateIf((o: UpdateSecretDto) => o.expires_at !== null && o.expires_at !== undefined)
+  @IsISO8601({ strict: true })
+  expires_at?: string | null;
+
+  @ApiPropertyOptional({ type: RotatorConfigDto, nullable: true })
+  @ValidateIf((o: UpdateSecretDto) => o.rotator !== null && o.rotator !== undefined)
+  @ValidateNested()
+  @Type(() => RotatorConfigDto)
+  rotator?: RotatorConfigDto | null;
+}

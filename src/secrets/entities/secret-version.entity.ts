@@ -1,0 +1,46 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/**
+ * current: served by default; previous: the one before, still readable (grace period);
+ * deprecated: older, readable by explicit version; pending: staged by a rotation, not yet served;
+ * destroyed: payload irrecoverably removed.
+ */
+export type VersionState = 'current' | 'previous' | 'deprecated' | 'pending' | 'destroyed';
+
+/** Metadata of one version of a secret (both stores). The payload is in the store. */
+@Entity('secret_versions')
+@Index('secret_versions_one_current', ['secretId'], { unique: true, where: "state = 'current'" })
+@Index('secret_versions_one_pending', ['secretId'], { unique: true, where: "state = 'pending'" })
+export class SecretVersionEntity {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  secretId: string;
+
+  @PrimaryColumn({ type: 'integer' })
+  version: number;
+
+  @Column({ type: 'varchar', length: 12 })
+  state: VersionState;
+
+  @Column({ type: 'integer' })
+  storeVersion: number;
+
+  /** Key id of the envelope's key-encryption key; null when stored without local encryption. */
+  @Column({ type: 'varchar', length: 40, nullable: true })
+  keyId: string | null;
+
+  /** Keyed HMAC-SHA256 of the value, for integrity checks. */
+  @Column({ type: 'varchar', length: 64 })
+  fingerprint: string;
+
+  @Column({ type: 'varchar', length: 40 })
+  fingerprintKeyId: string;
+
+  @Column({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'varchar', length: 256 })
+  createdBy: string;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  destroyedAt: Date | null;
+}

@@ -1,0 +1,85 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+/** Rotation state of a secret, following its latest rotation record. */
+export type RotationStatus = 'none' | 'pending' | 'in_progress' | 'completed' | 'failed' | 'rotation_due';
+
+/** Settings for a rotator that applies new values at a target (e.g. a PostgreSQL role). */
+export type RotatorConfig = {
+  kind: 'postgres_role';
+  host: string;
+  port: number;
+  database: string;
+  role: string;
+  admin_secret_id: string;
+};
+
+/** A secret's metadata. Its value lives only in the secret store, as versions. */
+@Entity('secrets')
+@Index('secrets_live_name_key', ['name'], { unique: true, where: 'deleted_at IS NULL' })
+@Index('secrets_page_idx', ['createdAt', 'id'])
+@Index('secrets_next_rotation_idx', ['nextRotationAt'], { where: 'deleted_at IS NULL' })
+export class SecretEntity {
+  @PrimaryColumn({ type: 'varchar', length: 40 })
+  id: string;
+
+  @Column({ type: 'varchar', length: 128 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  secretType: string;
+
+  @Column({ type: 'text', nullable: true })
+  description: string | null;
+
+  @Column({ type: 'jsonb', default: {} })
+  tags: Record<string, string>;
+
+  @Column({ type: 'varchar', length: 8 })
+  store: 'local' | 'vault';
+
+  @Column({ type: 'boolean' })
+  encryptLocally: boolean;
+
+  @Column({ type: 'integer' })
+  currentVersion: number;
+
+  /** The store's own version number of the current version (Vault's KV version). */
+  @Column({ type: 'integer' })
+  currentStoreVersion: number;
+
+  @Column({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ type: 'varchar', length: 256 })
+  createdBy: string;
+
+  @Column({ type: 'timestamptz' })
+  updatedAt: Date;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  lastRotatedAt: Date | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  nextRotationAt: Date | null;
+
+  @Column({ type: 'integer', nullable: true })
+  rotationIntervalDays: number | null;
+
+  @Column({ type: 'varchar', length: 16, default: 'none' })
+  rotationStatus: RotationStatus;
+
+  @Column({ type: 'jsonb', nullable: true })
+  rotator: RotatorConfig | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  deletedAt: Date | null;
+
+  @Column({ type: 'varchar', length: 256, nullable: true })
+  deletedBy: string | null;
+
+  @Column({ type: 'timestamptz', nullable: true })
+  purgeAfter: Date | null;
+}

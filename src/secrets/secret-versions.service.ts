@@ -1,0 +1,163 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Clock } from '../clock/clock.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { SecretCipher } from '../crypto/secret-cipher.service.js';
+import { SecretEntity } from './entities/secret.entity.js';
+import { SecretVersionEntity, type VersionState } from './entities/secret-version.entity.js';
+import { SecretStores } from './store/secret-stores.js';
+import {
+  StoreConflictError,
+  StoreNotFoundError,
+  StoreUnavailableError,
+} from './store/secret-store.port.js';
+
+/**
+ * Writing and reading versions: encryption, the store, fingerprints and version states. Callers
+ * hold the secret's row lock (SELECT … FOR UPDATE) in `tx` when they write, which is what makes
+ * version numbers gapless and a store-side conflict an orphan of a rolled-back write.
+ */
+@Injectable()
+export class SecretVersions {
+  constructor(
+    private readonly stores: SecretStores,
+    private readonly cipher: SecretCipher,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Writes `plaintext` as the next version; `current` promotes it at once, `pending` stages it. */
+  async append(
+    tx: EntityManager,
+    secret: SecretEntity,
+    plaintext: string,
+    actor: string,
+    state: Extract<VersionState, 'current' | 'pending'>,
+  ): Promise<SecretVersionEntity> {
+    const [latest] = (await tx.query(
+      'SELECT coalesce(max(version), 0)::int AS version, coalesce(max(store_version), 0)::int AS store_version FROM secret_versions WHERE secret_id = $1',
+      [secret.id],
+    )) as { version: number; store_version: number }[];
+    const version = latest!.version + 1;
+    const aad = { secretId: secret.id, version };
+    const payload = this.encrypts(secret) ? this.cipher.seal(plaintext, aad) : plaintext;
+    const storeVersion = await this.put(tx, secret, version, payload, latest!.store_version);
+    const { fingerprint, keyId: fingerprintKeyId } = this.cipher.fingerprint(plaintext, aad);
+
+    const row = tx.getRepository(SecretVersionEntity).create({
+      secretId: secret.id,
+      version,
+      state: 'pending',
+      storeVersion,
+      keyId: this.cipher.keyIdOf(payload),
+      fingerprint,
+      fingerprintKeyId,
+      createdAt: this.clock.now(),
+      createdBy: actor,
+      destroyedAt: null,
+    });
+    await tx.getRepository(SecretVersionEntity).insert(row);
+    if (state === 'current') await this.promote(tx, secret, row);
+    return row;
+  }
+
+  /**
+   * Makes `row` the current version: current → previous (or destroyed with `revokePrevious`),
+   * previous → deprecated. A partial unique index guarantees one current version per secret.
+   */
+  async promote(
+    tx: EntityManager,
+    secret: SecretEntity,
+    row: SecretVersionEntity,
+    options: { revokePrevious?: boolean } = {},
+  ): Promise<void> {
+    const now = this.clock.now();
+    await tx.query("UPDATE secret_versions SET state = 'deprecated' WHERE secret_id = $1 AND state = 'previous'", [secret.id]);
+    if (options.revokePrevious) {
+      const old = await tx.getRepository(SecretVersionEntity).findBy({ secretId: secret.id, state: 'current' });
+      await this.destroy(tx, secret, old);
+    } else {
+      await tx.query("UPDATE secret_versions SET state = 'previous' WHERE secret_id = $1 AND state = 'current'", [secret.id]);
+    }
+    await tx.query("UPDATE secret_versions SET state = 'current' WHERE secret_id = $1 AND version = $2", [secret.id, row.version]);
+    row.state = 'current';
+    await tx.query(
+      'UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1',
+      [secret.id, row.version, row.storeVersion, now],
+    );
+    secret.currentVersion = row.version;
+    secret.currentStoreVersion = row.storeVersion;
+    secret.updatedAt = now;
+  }
+
+  /** Destroys versions' payloads in the store and marks them destroyed. */
+  async destroy(tx: EntityManager, secret: SecretEntity, rows: SecretVersionEntity[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.stores.for(secret.store).destroy(tx, secret.id, rows.map((r) => r.storeVersion));
+    await tx.query(
+      "UPDATE secret_versions SET state = 'destroyed', destroyed_at = $3 WHERE secret_id = $1 AND version = ANY($2::int[])",
+      [secret.id, rows.map((r) => r.version), this.clock.now()],
+    );
+  }
+
+  /** Reads and decrypts one version. Destroyed: 410; pending or unknown: 404. */
+  async read(tx: EntityManager, secret: SecretEntity, row: SecretVersionEntity | null, requested?: number): Promise<string> {
+    if (!row || row.state === 'pending') {
+      throw new DomainError(DomainErrorCode.NotFound, `version ${requested ?? secret.currentVersion} of secret ${secret.id} not found`);
+    }
+    if (row.state === 'destroyed') {
+      throw new DomainError(DomainErrorCode.Gone, `version ${row.version} of secret ${secret.id} was destroyed`);
+    }
+    const payload = await this.storeCall(() => this.stores.for(secret.store).get(tx, secret.id, row.storeVersion));
+    return this.decode(secret, row.version, payload);
+  }
+
+  /** Turns a stored payload back into the value (envelope or, for Vault without local encryption, plain). */
+  decode(secret: SecretEntity, version: number, payload: string): string {
+    if (!this.encrypts(secret)) return payload;
+    try {
+      return this.cipher.open(payload, { secretId: secret.id, version });
+    } catch {
+      throw new DomainError(
+        DomainErrorCode.Unprocessable,
+        `version ${version} of secret ${secret.id} failed to decrypt (integrity failure or unknown key); run an integrity check`,
+      );
+    }
+  }
+
+  encrypts(secret: Pick<SecretEntity, 'store' | 'encryptLocally'>): boolean {
+    return secret.store === 'local' || secret.encryptLocally;
+  }
+
+  /** Store errors become domain errors; the messages never carry values. */
+  async storeCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw new DomainError(DomainErrorCode.StoreUnavailable, e.message);
+      if (e instanceof StoreNotFoundError) {
+        throw new DomainError(DomainErrorCode.Unprocessable, 'the store no longer holds this version; run an integrity check');
+      }
+      if (e instanceof StoreConflictError) throw new DomainError(DomainErrorCode.Conflict, e.message);
+      throw e;
+    }
+  }
+
+  private async put(tx: EntityManager, secret: SecretEntity, version: number, payload: string, expected: number): Promise<number> {
+    const store = this.stores.for(secret.store);
+    const meta = { secretType: secret.secretType, tags: secret.tags, expectedStoreVersion: expected };
+    return this.storeCall(async () => {
+      try {
+        return await store.put(tx, secret.id, version, payload, meta);
+      } catch (e) {
+        if (!(e instanceof StoreConflictError) || store.kind !== 'vault') throw e;
+        // We hold the row lock, so store versions beyond ours were written by a write whose
+        // PostgreSQL transaction rolled back: destroy those orphans and write after them.
+        const found = await store.describe(tx, secret.id);
+        if (!found || found.currentStoreVersion <= expected) throw e;
+        const orphans = found.versions.filter((v) => v.storeVersion > expected && !v.destroyed).map((v) => v.storeVersion);
+        await store.destroy(tx, secret.id, orphans);
+        return store.put(tx, secret.id, version, payload, { ...meta, expectedStoreVersion: found.currentStoreVersion });
+      }
+    });
+  }
+}

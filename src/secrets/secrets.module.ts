@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/index.js';
+import { SecretsController } from './secrets.controller.js';
+import { SecretsService } from './secrets.service.js';
+import { SecretVersions } from './secret-versions.service.js';
+import { LocalSecretStore } from './store/local-secret-store.js';
+import { SecretStore } from './store/secret-store.port.js';
+import { SecretStores } from './store/secret-stores.js';
+import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
+
+@Module({
+  imports: [VaultModule],
+  controllers: [SecretsController],
+  providers: [
+    LocalSecretStore,
+    {
+      provide: SecretStores,
+      inject: [LocalSecretStore, AppConfig, VAULT_STORE],
+      useFactory: (local: LocalSecretStore, config: AppConfig, vault: SecretStore | null) => new SecretStores(local, config, vault),
+    },
+    { provide: SecretStore, inject: [SecretStores], useFactory: (stores: SecretStores) => stores.default },
+    SecretVersions,
+    SecretsService,
+  ],
+  exports: [SecretsService, SecretVersions, SecretStores, SecretStore],
+})
+export class SecretsModule {}

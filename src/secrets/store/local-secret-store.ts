@@ -1,0 +1,87 @@
+import type { EntityManager } from 'typeorm';
+import { LocalPayloadEntity } from './local-payload.entity.js';
+import {
+  type PutMeta,
+  SecretStore,
+  type StoreDescription,
+  StoreConflictError,
+  type StoreHealth,
+  StoreNotFoundError,
+} from './secret-store.port.js';
+
+const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Payloads as rows in PostgreSQL, written through the caller's transaction so a version's payload
+ * and metadata commit together. The payload is always an envelope: the service encrypts first.
+ * Store versions are 1, 2, 3 … per secret; a destroyed version keeps its row with no payload so
+ * numbers are never reused.
+ */
+export class LocalSecretStore extends SecretStore {
+  readonly kind = 'local' as const;
+
+  async put(tx: EntityManager, secretId: string, _version: number, payload: string, meta: PutMeta): Promise<number> {
+    const [row] = (await tx.query(
+      'SELECT coalesce(max(store_version), 0)::int AS current FROM local_secret_payloads WHERE secret_id = $1',
+      [secretId],
+    )) as { current: number }[];
+    if ((row?.current ?? 0) !== meta.expectedStoreVersion) throw new StoreConflictError();
+    const next = meta.expectedStoreVersion + 1;
+    try {
+      await tx.query('INSERT INTO local_secret_payloads (secret_id, store_version, payload) VALUES ($1, $2, $3)', [
+        secretId,
+        next,
+        payload,
+      ]);
+    } catch (e) {
+      if ((e as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) throw new StoreConflictError();
+      throw e;
+    }
+    return next;
+  }
+
+  async get(tx: EntityManager, secretId: string, storeVersion: number): Promise<string> {
+    const [row] = (await tx.query(
+      'SELECT payload FROM local_secret_payloads WHERE secret_id = $1 AND store_version = $2',
+      [secretId, storeVersion],
+    )) as { payload: string | null }[];
+    if (!row?.payload) throw new StoreNotFoundError();
+    return row.payload;
+  }
+
+  async destroy(tx: EntityManager, secretId: string, storeVersions: number[]): Promise<void> {
+    if (storeVersions.length === 0) return;
+    await tx.query(
+      'UPDATE local_secret_payloads SET payload = NULL WHERE secret_id = $1 AND store_version = ANY($2::int[])',
+      [secretId, storeVersions],
+    );
+  }
+
+  async purge(tx: EntityManager, secretId: string): Promise<void> {
+    await tx.getRepository(LocalPayloadEntity).delete({ secretId });
+  }
+
+  async describe(tx: EntityManager, secretId: string): Promise<StoreDescription | null> {
+    const rows = (await tx.query(
+      'SELECT store_version, payload IS NULL AS destroyed FROM local_secret_payloads WHERE secret_id = $1 ORDER BY store_version',
+      [secretId],
+    )) as { store_version: number; destroyed: boolean }[];
+    if (rows.length === 0) return null;
+    return {
+      currentStoreVersion: rows[rows.length - 1]!.store_version,
+      versions: rows.map((r) => ({ storeVersion: r.store_version, destroyed: r.destroyed, deleted: false })),
+    };
+  }
+
+  async health(): Promise<StoreHealth> {
+    return { up: true };
+  }
+
+  /** Replaces a payload in place (key re-wrap: same value, same version, new wrapping key). */
+  async replacePayload(tx: EntityManager, secretId: string, storeVersion: number, payload: string): Promise<void> {
+    await tx.query(
+      'UPDATE local_secret_payloads SET payload = $3 WHERE secret_id = $1 AND store_version = $2 AND payload IS NOT NULL',
+      [secretId, storeVersion, payload],
+    );
+  }
+}

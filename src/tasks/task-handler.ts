@@ -1,0 +1,34 @@
+import type { EntityManager } from 'typeorm';
+import type { TaskEntity } from './entities/task.entity.js';
+import type { TaskItemEntity } from './entities/task-item.entity.js';
+
+/** Thrown by a handler for an item that must not be retried (e.g. the secret is gone). */
+export class PermanentItemError extends Error {}
+
+/** What a handler gets for one item. */
+export interface ItemContext {
+  task: TaskEntity;
+  item: TaskItemEntity;
+  /**
+   * Marks the item done inside `tx`, the transaction that commits the item's effect. Throws (so the
+   * effect rolls back) if another worker already finished the item: effects happen exactly once.
+   */
+  markDone(tx: EntityManager): Promise<void>;
+  /** Saves handler progress (e.g. a rotation id) with the item, inside `tx`. */
+  remember(tx: EntityManager, ref: string): Promise<void>;
+}
+
+/**
+ * What a kind of task does with each item. The handler commits the item's effect in the same
+ * transaction as `markDone`, so a crash never leaves an item half-done or done twice; a handler
+ * whose work spans several commits records its progress with `remember` and resumes from it when
+ * the item is claimed again. A handler that never calls `markDone` has its item marked done after
+ * it returns. Throwing fails the attempt; the item is retried with backoff, or fails for good on
+ * `PermanentItemError` or after TASK_ITEM_MAX_ATTEMPTS.
+ */
+export abstract class TaskHandler {
+  abstract readonly kind: string;
+  abstract processItem(ctx: ItemContext): Promise<void>;
+  /** Called once, after the last item, in its own transaction; returns the task's result summary. */
+  complete?(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown> | null>;
+}

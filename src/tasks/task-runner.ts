@@ -1,0 +1,185 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../config/index.js';
+import { TaskEntity } from './entities/task.entity.js';
+import { TaskItemEntity } from './entities/task-item.entity.js';
+import { type ItemContext, PermanentItemError, type TaskHandler } from './task-handler.js';
+
+export class ItemAlreadyFinishedError extends Error {}
+
+/**
+ * Works through pending task items of every replica's tasks. Items are claimed with
+ * `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work and an item whose worker
+ * crashed is claimed again once its lease ends.
+ */
+@Injectable()
+export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(TaskRunner.name);
+  private readonly handlers = new Map<string, TaskHandler>();
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+  ) {}
+
+  register(handler: TaskHandler): void {
+    this.handlers.set(handler.kind, handler);
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.config.tasks.workerEnabled) this.loop = this.run();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Asks the worker to look for work now instead of at its next poll. */
+  nudge(): void {
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      let worked = 0;
+      try {
+        worked = await this.tick();
+      } catch (e) {
+        this.logger.error(`task worker: ${(e as Error).message}`);
+      }
+      if (worked === 0 && !this.stopping) {
+        const ac = new AbortController();
+        this.wake = () => ac.abort();
+        await delay(this.config.tasks.pollIntervalMs, undefined, { signal: ac.signal }).catch(() => undefined);
+        this.wake = undefined;
+      }
+    }
+  }
+
+  /** Claims and processes one batch; returns how many items it worked on. */
+  async tick(): Promise<number> {
+    const items = await this.claim(10);
+    if (items.length === 0) return 0;
+    const tasks = new Map<string, TaskEntity>();
+    for (const id of new Set(items.map((i) => i.taskId))) {
+      const task = await this.dataSource.getRepository(TaskEntity).findOneByOrFail({ id });
+      tasks.set(id, task);
+    }
+    for (const item of items) {
+      if (this.stopping) break;
+      await this.process(tasks.get(item.taskId)!, item);
+    }
+    for (const task of tasks.values()) await this.completeIfFinished(task);
+    return items.length;
+  }
+
+  private async claim(limit: number): Promise<TaskItemEntity[]> {
+    return this.dataSource.transaction(async (tx) => {
+      const rows = (await tx.query(
+        `UPDATE task_items SET lease_until = now() + make_interval(secs => $2), attempts = attempts + 1
+         WHERE (task_id, seq) IN (
+           SELECT task_id, seq FROM task_items
+           WHERE status = 'pending' AND (lease_until IS NULL OR lease_until < now())
+           ORDER BY task_id, seq LIMIT $1 FOR UPDATE SKIP LOCKED)
+         RETURNING task_id, seq, target, status, attempts, lease_until, error, ref, finished_at`,
+        [limit, this.config.tasks.leaseSeconds],
+      )) as [Record<string, unknown>[], number] | Record<string, unknown>[];
+      const list = (Array.isArray(rows[0]) ? rows[0] : rows) as Record<string, unknown>[];
+      const items = list.map((r) =>
+        Object.assign(new TaskItemEntity(), {
+          taskId: r.task_id as string,
+          seq: r.seq as number,
+          target: r.target as string,
+          status: r.status as TaskItemEntity['status'],
+          attempts: r.attempts as number,
+          leaseUntil: r.lease_until as Date | null,
+          error: r.error as string | null,
+          ref: r.ref as string | null,
+          finishedAt: r.finished_at as Date | null,
+        }),
+      );
+      items.sort((a, b) => (a.taskId === b.taskId ? a.seq - b.seq : a.taskId < b.taskId ? -1 : 1));
+      const taskIds = [...new Set(items.map((i) => i.taskId))];
+      if (taskIds.length > 0) {
+        await tx.query(
+          "UPDATE tasks SET status = 'running', started_at = coalesce(started_at, now()) WHERE id = ANY($1) AND status = 'pending'",
+          [taskIds],
+        );
+      }
+      return items;
+    });
+  }
+
+  private async process(task: TaskEntity, item: TaskItemEntity): Promise<void> {
+    const handler = this.handlers.get(task.kind);
+    let finished = false;
+    const ctx: ItemContext = {
+      task,
+      item,
+      markDone: async (tx) => {
+        const res = (await tx.query(
+          "UPDATE task_items SET status = 'done', finished_at = now(), lease_until = NULL, error = NULL WHERE task_id = $1 AND seq = $2 AND status = 'pending'",
+          [item.taskId, item.seq],
+        )) as [unknown, number];
+        if (res[1] !== 1) throw new ItemAlreadyFinishedError(`item ${item.seq} of ${item.taskId} was finished elsewhere`);
+        await tx.query('UPDATE tasks SET done = done + 1 WHERE id = $1', [item.taskId]);
+        finished = true;
+      },
+      remember: async (tx, ref) => {
+        await tx.query('UPDATE task_items SET ref = $3 WHERE task_id = $1 AND seq = $2', [item.taskId, item.seq, ref]);
+        item.ref = ref;
+      },
+    };
+    try {
+      if (!handler) throw new PermanentItemError(`no handler for tasks of kind ${task.kind}`);
+      await handler.processItem(ctx);
+      if (!finished) await this.dataSource.transaction((tx) => ctx.markDone(tx));
+    } catch (e) {
+      if (e instanceof ItemAlreadyFinishedError) return;
+      await this.recordFailure(item, e);
+    }
+  }
+
+  private async recordFailure(item: TaskItemEntity, e: unknown): Promise<void> {
+    const permanent = e instanceof PermanentItemError || item.attempts >= this.config.tasks.itemMaxAttempts;
+    const message = e instanceof Error ? e.message : 'failed';
+    // Back off exponentially with jitter before the item is claimed again.
+    const backoffMs = Math.round(Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.5 + Math.random() / 2));
+    await this.dataSource.transaction(async (tx) => {
+      const res = (await tx.query(
+        `UPDATE task_items SET error = $3, status = $4,
+           lease_until = CASE WHEN $4 = 'failed' THEN NULL ELSE now() + make_interval(secs => $5::float / 1000) END,
+           finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE NULL END
+         WHERE task_id = $1 AND seq = $2 AND status = 'pending'`,
+        [item.taskId, item.seq, message.slice(0, 500), permanent ? 'failed' : 'pending', backoffMs],
+      )) as [unknown, number];
+      if (permanent && res[1] === 1) await tx.query('UPDATE tasks SET failed = failed + 1 WHERE id = $1', [item.taskId]);
+    });
+  }
+
+  private async completeIfFinished(task: TaskEntity): Promise<void> {
+    await this.dataSource.transaction(async (tx) => {
+      const [open] = (await tx.query("SELECT count(*)::int AS n FROM task_items WHERE task_id = $1 AND status = 'pending'", [
+        task.id,
+      ])) as { n: number }[];
+      if (open!.n > 0) return;
+      const [row] = (await tx.query(
+        `UPDATE tasks SET status = CASE WHEN failed > 0 AND done = 0 THEN 'failed' ELSE 'completed' END, finished_at = now()
+         WHERE id = $1 AND status IN ('pending', 'running') RETURNING status`,
+        [task.id],
+      )) as [{ status: string }[], number];
+      const updated = Array.isArray(row) ? row[0] : undefined;
+      if (!updated) return; // another worker completed it
+      const handler = this.handlers.get(task.kind);
+      const fresh = await tx.getRepository(TaskEntity).findOneByOrFail({ id: task.id });
+      const result = handler?.complete ? await handler.complete(tx, fresh) : null;
+      if (result) await tx.query('UPDATE tasks SET result = $2 WHERE id = $1', [task.id, JSON.stringify(result)]);
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuditAction } from '../audit/audit-catalogue.js';
+import { Audited } from '../audit/audited.decorator.js';
+import { Roles } from '../auth/roles.decorator.js';
+import { TaskStatusDto } from './dto/task-status.dto.js';
+import { TasksService } from './tasks.service.js';
+
+@ApiTags('tasks')
+@ApiBearerAuth()
+@Controller('api/v1/secrets/task')
+export class TasksController {
+  constructor(private readonly tasks: TasksService) {}
+
+  @Get(':id/status')
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.TaskStatusRead)
+  @ApiOperation({ summary: 'Status and progress of a background task (bulk rotation, integrity check, re-wrap …)' })
+  @ApiResponse({ status: 200, type: TaskStatusDto })
+  @ApiResponse({ status: 404, description: 'Unknown task' })
+  status(@Param('id') id: string): Promise<TaskStatusDto> {
+    return this.tasks.status(id);
+  }
+}

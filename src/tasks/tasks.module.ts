@@ -1,0 +1,13 @@
+import { Global, Module } from '@nestjs/common';
+import { TaskRunner } from './task-runner.js';
+import { TasksController } from './tasks.controller.js';
+import { TasksService } from './tasks.service.js';
+
+/** Background tasks; modules register their TaskHandlers with the TaskRunner on init. */
+@Global()
+@Module({
+  controllers: [TasksController],
+  providers: [TasksService, TaskRunner],
+  exports: [TasksService, TaskRunner],
+})
+export class TasksModule {}

@@ -1,0 +1,51 @@
+import { Module, type OnApplicationShutdown, type OnModuleInit, Inject, Optional } from '@nestjs/common';
+import { AppConfig } from '../config/index.js';
+import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
+import { VaultConnection } from './vault-client.js';
+
+/** The Vault secret store when USE_VAULT=true, else null (token provider: VAULT_STORE). */
+export const VAULT_STORE = Symbol('VAULT_STORE');
+const VAULT_CONNECTION = Symbol('VAULT_CONNECTION');
+
+class VaultLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Optional() @Inject(VAULT_CONNECTION) private readonly connection: VaultConnection | null) {}
+
+  async onModuleInit(): Promise<void> {
+    // Logs in (AppRole) and schedules token renewal; a Vault that is down now is reported by
+    // /health/ready and retried on use rather than stopping the boot.
+    await this.connection?.start().catch(() => undefined);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.connection?.stop();
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: VAULT_CONNECTION,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) =>
+        config.vault.enabled
+          ? new VaultConnection({
+              url: config.vault.url,
+              token: config.vault.token,
+              roleId: config.vault.roleId,
+              secretId: config.vault.secretId,
+              namespace: config.vault.namespace,
+              requestTimeoutMs: config.vault.requestTimeoutMs,
+            })
+          : null,
+    },
+    {
+      provide: VAULT_STORE,
+      inject: [AppConfig, VAULT_CONNECTION],
+      useFactory: (config: AppConfig, connection: VaultConnection | null) =>
+        connection ? new VaultSecretStore(connection, { kvMount: config.vault.kvMount, pathPrefix: config.vault.pathPrefix }) : null,
+    },
+    { provide: VaultLifecycle, inject: [VAULT_CONNECTION], useFactory: (c: VaultConnection | null) => new VaultLifecycle(c) },
+  ],
+  exports: [VAULT_STORE],
+})
+export class VaultModule {}
