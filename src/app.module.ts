@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './clock/clock.js';
@@ -9,7 +10,9 @@ import { AppConfig, ConfigModule, RuntimeKeys } from './config/index.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RotationModule } from './rotation/rotation.module.js';
 import { SecretsModule } from './secrets/secrets.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
 
@@ -35,8 +38,11 @@ export class AppModule {
         CryptoModule,
         AuditModule,
         AuthModule,
+        AlertsModule,
         TasksModule,
+        JobsModule,
         SecretsModule,
+        RotationModule,
         HealthModule,
       ],
     };

@@ -13,6 +13,8 @@ export const DomainErrorCode = {
   RotationInProgress: 'rotation_in_progress',
   Unprocessable: 'unprocessable',
   RateLimited: 'rate_limited',
+  /** Work at a system outside Strongroom (a rotation target) failed for good. */
+  UpstreamFailed: 'upstream_failed',
 } as const;
 export type DomainErrorCode = (typeof DomainErrorCode)[keyof typeof DomainErrorCode];
 

@@ -73,6 +73,8 @@ export class AppConfig {
     maxAttempts: number;
     retryBaseDelayMs: number;
     previousVersionGraceHours: number;
+    /** An unfinished rotation not touched for this long was interrupted (crash) and is resumed. */
+    resumeAfterSeconds: number;
   };
 
   readonly audit: {
@@ -109,7 +111,7 @@ export class AppConfig {
     expiryWarningDays: number;
   };
 
-  readonly jobs: { schedules: Record<JobName, string> };
+  readonly jobs: { enabled: boolean; schedules: Record<JobName, string> };
 
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
@@ -196,6 +198,7 @@ export function parseConfig(env: Env): AppConfig {
       maxAttempts: int(env, 'ROTATION_MAX_ATTEMPTS', 5, 1, 50),
       retryBaseDelayMs: int(env, 'ROTATION_RETRY_BASE_DELAY_MS', 1000, 0, 3_600_000),
       previousVersionGraceHours: int(env, 'ROTATION_PREVIOUS_GRACE_HOURS', 24, 0, 24 * 365),
+      resumeAfterSeconds: int(env, 'ROTATION_RESUME_AFTER_SECONDS', 120, 1, 86_400),
     },
     audit: {
       enabled: bool(env, 'SECURITY_AUDIT_ENABLED', true),
@@ -228,7 +231,7 @@ export function parseConfig(env: Env): AppConfig {
       webhookFormat,
       expiryWarningDays: int(env, 'ALERT_EXPIRY_WARNING_DAYS', 14, 1, 365),
     },
-    jobs: { schedules },
+    jobs: { enabled: bool(env, 'JOBS_ENABLED', true), schedules },
   });
 
   if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {

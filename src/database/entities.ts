@@ -1,7 +1,14 @@
+import { AlertDeliveryEntity } from '../alerts/entities/alert-delivery.entity.js';
+import { AlertEntity } from '../alerts/entities/alert.entity.js';
+import { SecurityFindingEntity } from '../audit/findings/security-finding.entity.js';
+import { IntegrityCheckEntity } from '../integrity/entities/integrity-check.entity.js';
+import { IntegrityFailureEntity } from '../integrity/entities/integrity-failure.entity.js';
+import { ReportEntity } from '../reports/entities/report.entity.js';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity.js';
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretEntity } from '../secrets/entities/secret.entity.js';
+import { JobRunEntity } from '../jobs/entities/job-run.entity.js';
 import { LocalPayloadEntity } from '../secrets/store/local-payload.entity.js';
 import { RotationEntity } from '../rotation/entities/rotation.entity.js';
 import { TaskItemEntity } from '../tasks/entities/task-item.entity.js';
@@ -17,4 +24,11 @@ export const ENTITIES = [
   TaskEntity,
   TaskItemEntity,
   RotationEntity,
+  JobRunEntity,
+  AlertEntity,
+  AlertDeliveryEntity,
+  SecurityFindingEntity,
+  IntegrityCheckEntity,
+  IntegrityFailureEntity,
+  ReportEntity,
 ];

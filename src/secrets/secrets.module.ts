@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/index.js';
 import { SecretsController } from './secrets.controller.js';
+import { CleanupOldSecretVersionsJob } from './secrets-maintenance.job.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
@@ -21,6 +22,7 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
     { provide: SecretStore, inject: [SecretStores], useFactory: (stores: SecretStores) => stores.default },
     SecretVersions,
     SecretsService,
+    CleanupOldSecretVersionsJob,
   ],
   exports: [SecretsService, SecretVersions, SecretStores, SecretStore],
 })

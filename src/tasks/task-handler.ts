@@ -14,6 +14,8 @@ export interface ItemContext {
    * effect rolls back) if another worker already finished the item: effects happen exactly once.
    */
   markDone(tx: EntityManager): Promise<void>;
+  /** Marks the item failed for good inside `tx` (the handler recorded the failure itself). */
+  markFailed(tx: EntityManager, error: string): Promise<void>;
   /** Saves handler progress (e.g. a rotation id) with the item, inside `tx`. */
   remember(tx: EntityManager, ref: string): Promise<void>;
 }

@@ -131,6 +131,15 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
         await tx.query('UPDATE tasks SET done = done + 1 WHERE id = $1', [item.taskId]);
         finished = true;
       },
+      markFailed: async (tx, error) => {
+        const res = (await tx.query(
+          "UPDATE task_items SET status = 'failed', finished_at = now(), lease_until = NULL, error = $3 WHERE task_id = $1 AND seq = $2 AND status = 'pending'",
+          [item.taskId, item.seq, error.slice(0, 500)],
+        )) as [unknown, number];
+        if (res[1] !== 1) throw new ItemAlreadyFinishedError(`item ${item.seq} of ${item.taskId} was finished elsewhere`);
+        await tx.query('UPDATE tasks SET failed = failed + 1 WHERE id = $1', [item.taskId]);
+        finished = true;
+      },
       remember: async (tx, ref) => {
         await tx.query('UPDATE task_items SET ref = $3 WHERE task_id = $1 AND seq = $2', [item.taskId, item.seq, ref]);
         item.ref = ref;

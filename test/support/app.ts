@@ -51,6 +51,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     JWT_SECRET: TEST_JWT_SECRET,
     LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     ROTATION_RETRY_BASE_DELAY_MS: '0',
+    JOBS_ENABLED: 'false',
+    TASK_POLL_INTERVAL_MS: '50',
     ...options.env,
   });
   let running: RunningApp;
@@ -90,4 +92,15 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Waits until `fn` returns something truthy; polls every 50 ms for at most `timeoutMs`. */
+export async function eventually<T>(fn: () => Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

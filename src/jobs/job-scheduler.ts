@@ -1,0 +1,45 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { CronJob } from 'cron';
+import { systemActor } from '../auth/auth.types.js';
+import { Clock } from '../clock/clock.js';
+import { AppConfig } from '../config/index.js';
+import { jobSchedules } from './job-schedules.js';
+import { JobsService } from './jobs.service.js';
+
+/**
+ * Registers one cron per job (schedules from `job-schedules.ts`). A tick only triggers: the run is
+ * keyed by its slot (the fire time to the minute), so each replica's cron fires but one runs it.
+ */
+@Injectable()
+export class JobScheduler implements OnApplicationBootstrap {
+  private readonly logger = new Logger(JobScheduler.name);
+
+  constructor(
+    private readonly registry: SchedulerRegistry,
+    private readonly jobs: JobsService,
+    private readonly config: AppConfig,
+    private readonly clock: Clock,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.jobs.enabled) return;
+    for (const [name, cronTime] of Object.entries(jobSchedules(this.config))) {
+      if (!this.jobs.has(name)) continue;
+      const job = CronJob.from({ cronTime, onTick: () => void this.tick(name), start: true, timeZone: 'UTC' });
+      this.registry.addCronJob(name, job);
+    }
+  }
+
+  /** One tick of `name`'s schedule at time `at`. */
+  async tick(name: string, at: Date = this.clock.now()): Promise<'ran' | 'skipped'> {
+    const slot = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
+    try {
+      const run = await this.jobs.run(name, 'schedule', systemActor(name), slot);
+      return run ? 'ran' : 'skipped';
+    } catch (e) {
+      this.logger.error(`scheduled ${name} could not start: ${(e as Error).message}`);
+      return 'skipped';
+    }
+  }
+}

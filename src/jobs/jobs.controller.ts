@@ -1,0 +1,49 @@
+import { Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { AuditAction } from '../audit/audit-catalogue.js';
+import { Audited } from '../audit/audited.decorator.js';
+import type { Actor } from '../auth/auth.types.js';
+import { CurrentActor } from '../auth/current-actor.decorator.js';
+import { Roles } from '../auth/roles.decorator.js';
+import { JobRunDto, JobsOverviewDto } from './dto/job-run.dto.js';
+import { JobsService } from './jobs.service.js';
+
+class JobsQuery {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+
+  @IsOptional()
+  @IsString()
+  cursor?: string;
+}
+
+@ApiTags('jobs')
+@ApiBearerAuth()
+@Controller('api/v1/jobs')
+export class JobsController {
+  constructor(private readonly jobs: JobsService) {}
+
+  @Get()
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.JobsRead)
+  @ApiOperation({ summary: 'Scheduled jobs, their schedules and recent runs (newest first)' })
+  @ApiResponse({ status: 200, type: JobsOverviewDto })
+  list(@Query() q: JobsQuery): Promise<JobsOverviewDto> {
+    return this.jobs.overview(q.limit ?? 50, q.cursor);
+  }
+
+  @Post(':name/run')
+  @Audited(AuditAction.JobRunRequested, { transactional: false })
+  @ApiOperation({ summary: 'Run a job now and return its recorded run' })
+  @ApiResponse({ status: 201, type: JobRunDto })
+  @ApiResponse({ status: 404, description: 'Unknown job' })
+  run(@Param('name') name: string, @CurrentActor() actor: Actor): Promise<JobRunDto> {
+    return this.jobs.runNow(name, actor);
+  }
+}

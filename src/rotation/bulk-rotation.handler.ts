@@ -1,0 +1,65 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { systemActor, type Actor } from '../auth/auth.types.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { type ItemContext, PermanentItemError, TaskHandler } from '../tasks/task-handler.js';
+import { TaskRunner } from '../tasks/task-runner.js';
+import { RotationEntity } from './entities/rotation.entity.js';
+import { type RotationHooks, RotationService } from './rotation.service.js';
+
+export const BULK_ROTATION_TASK = 'rotate_bulk';
+
+/**
+ * One item = one secret to rotate. The item is marked done (or failed) in the same transaction
+ * that completes (or fails) its rotation, and a staged rotation's id is saved with the item when
+ * it starts: after a crash the item resumes that rotation instead of starting another, so no
+ * secret is rotated twice.
+ */
+@Injectable()
+export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
+  readonly kind = BULK_ROTATION_TASK;
+
+  constructor(
+    private readonly rotation: RotationService,
+    private readonly runner: TaskRunner,
+    private readonly uow: UnitOfWork,
+  ) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.runner.register(this);
+  }
+
+  async processItem(ctx: ItemContext): Promise<void> {
+    const { task, item } = ctx;
+    const actor: Actor = task.createdBy.startsWith('system:')
+      ? systemActor(task.createdBy.slice('system:'.length))
+      : { sub: task.createdBy, roles: ['admin'], mfa: true };
+    const hooks: RotationHooks = {
+      begun: (tx, rotationId) => ctx.remember(tx, rotationId),
+      finished: (tx, rotation) =>
+        rotation.status === 'completed' ? ctx.markDone(tx) : ctx.markFailed(tx, rotation.lastError ?? 'rotation failed'),
+    };
+    if (item.ref) {
+      const started = await this.uow.manager().getRepository(RotationEntity).findOneBy({ id: item.ref });
+      if (started && started.status !== 'completed' && started.status !== 'failed') {
+        await this.rotation.resume(started, hooks);
+        return;
+      }
+      if (started) {
+        await this.uow.run((tx) => (started.status === 'completed' ? ctx.markDone(tx) : ctx.markFailed(tx, started.lastError ?? 'rotation failed')));
+        return;
+      }
+    }
+    try {
+      const reason = typeof task.params.reason === 'string' ? task.params.reason : undefined;
+      await this.rotation.rotate(item.target, { reason }, actor, task.params.job ? 'schedule' : 'bulk', hooks);
+    } catch (e) {
+      if (e instanceof DomainError && (e.code === DomainErrorCode.NotFound || e.code === DomainErrorCode.InvalidInput)) {
+        throw new PermanentItemError(e.message);
+      }
+      throw e;
+    }
+  }
+}
