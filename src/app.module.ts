@@ -10,6 +10,7 @@ import { AppConfig, ConfigModule, RuntimeKeys } from './config/index.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IntegrityModule } from './integrity/integrity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RotationModule } from './rotation/rotation.module.js';
@@ -43,6 +44,7 @@ export class AppModule {
         JobsModule,
         SecretsModule,
         RotationModule,
+        IntegrityModule,
         HealthModule,
       ],
     };

@@ -100,6 +100,8 @@ export class AppConfig {
     pollIntervalMs: number;
     leaseSeconds: number;
     itemMaxAttempts: number;
+    /** Items a replica works on at once. */
+    concurrency: number;
   };
 
   readonly metrics: { token?: string };
@@ -220,6 +222,7 @@ export function parseConfig(env: Env): AppConfig {
       pollIntervalMs: int(env, 'TASK_POLL_INTERVAL_MS', 500, 10, 60_000),
       leaseSeconds: int(env, 'TASK_LEASE_SECONDS', 60, 1, 3600),
       itemMaxAttempts: int(env, 'TASK_ITEM_MAX_ATTEMPTS', 5, 1, 100),
+      concurrency: int(env, 'TASK_CONCURRENCY', 4, 1, 64),
     },
     metrics: { token: str(env, 'METRICS_TOKEN') },
     alerts: {

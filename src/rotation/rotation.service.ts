@@ -215,8 +215,8 @@ export class RotationService {
   ): Promise<RotationEntity> {
     return this.uow.run(async (tx) => {
       const secret = await this.lockLive(tx, secretId);
-      const active = await tx.getRepository(RotationEntity).findOneBy({ secretId, status: In(['pending', 'in_progress']) });
-      if (active && active.id !== existing?.id) throw rotationInProgress(secretId);
+      // A staged rotation (or a retrying one) marks the secret in_progress while it runs.
+      if (secret.rotationStatus === 'in_progress' && !existing) throw rotationInProgress(secretId);
       const value = req.value ?? generateValue(secret.secretType as SecretType);
       const now = this.clock.now();
       const rotation = existing ?? this.newRecord(secret, 'generated', req, actor, trigger, now);
@@ -353,7 +353,7 @@ export class RotationService {
       finishedAt: now,
       updatedAt: now,
     });
-    await tx.getRepository(RotationEntity).save(rotation);
+    await tx.getRepository(RotationEntity).upsert(rotation, ['id']);
     await this.audit.record({
       ...this.origin(actor),
       action: AuditAction.SecretRotated,

@@ -71,19 +71,24 @@ export class SecretVersions {
     options: { revokePrevious?: boolean } = {},
   ): Promise<void> {
     const now = this.clock.now();
-    await tx.query("UPDATE secret_versions SET state = 'deprecated' WHERE secret_id = $1 AND state = 'previous'", [secret.id]);
     if (options.revokePrevious) {
+      await tx.query("UPDATE secret_versions SET state = 'deprecated' WHERE secret_id = $1 AND state = 'previous'", [secret.id]);
       const old = await tx.getRepository(SecretVersionEntity).findBy({ secretId: secret.id, state: 'current' });
       await this.destroy(tx, secret, old);
     } else {
-      await tx.query("UPDATE secret_versions SET state = 'previous' WHERE secret_id = $1 AND state = 'current'", [secret.id]);
+      await tx.query(
+        "UPDATE secret_versions SET state = CASE state WHEN 'current' THEN 'previous' ELSE 'deprecated' END WHERE secret_id = $1 AND state IN ('current', 'previous')",
+        [secret.id],
+      );
     }
     await tx.query("UPDATE secret_versions SET state = 'current' WHERE secret_id = $1 AND version = $2", [secret.id, row.version]);
     row.state = 'current';
-    await tx.query(
-      'UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1',
-      [secret.id, row.version, row.storeVersion, now],
-    );
+    await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1', [
+      secret.id,
+      row.version,
+      row.storeVersion,
+      now,
+    ]);
     secret.currentVersion = row.version;
     secret.currentStoreVersion = row.storeVersion;
     secret.updatedAt = now;

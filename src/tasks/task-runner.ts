@@ -64,17 +64,21 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Claims and processes one batch; returns how many items it worked on. */
   async tick(): Promise<number> {
-    const items = await this.claim(10);
+    const items = await this.claim(this.config.tasks.concurrency * 4);
     if (items.length === 0) return 0;
     const tasks = new Map<string, TaskEntity>();
     for (const id of new Set(items.map((i) => i.taskId))) {
       const task = await this.dataSource.getRepository(TaskEntity).findOneByOrFail({ id });
       tasks.set(id, task);
     }
-    for (const item of items) {
-      if (this.stopping) break;
-      await this.process(tasks.get(item.taskId)!, item);
-    }
+    // A few items at a time: their transactions overlap, so commits and round trips overlap too.
+    const queue = [...items];
+    const lanes = Array.from({ length: Math.min(this.config.tasks.concurrency, queue.length) }, async () => {
+      for (let item = queue.shift(); item && !this.stopping; item = queue.shift()) {
+        await this.process(tasks.get(item.taskId)!, item);
+      }
+    });
+    await Promise.all(lanes);
     for (const task of tasks.values()) await this.completeIfFinished(task);
     return items.length;
   }
@@ -128,7 +132,6 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
           [item.taskId, item.seq],
         )) as [unknown, number];
         if (res[1] !== 1) throw new ItemAlreadyFinishedError(`item ${item.seq} of ${item.taskId} was finished elsewhere`);
-        await tx.query('UPDATE tasks SET done = done + 1 WHERE id = $1', [item.taskId]);
         finished = true;
       },
       markFailed: async (tx, error) => {
@@ -137,7 +140,6 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
           [item.taskId, item.seq, error.slice(0, 500)],
         )) as [unknown, number];
         if (res[1] !== 1) throw new ItemAlreadyFinishedError(`item ${item.seq} of ${item.taskId} was finished elsewhere`);
-        await tx.query('UPDATE tasks SET failed = failed + 1 WHERE id = $1', [item.taskId]);
         finished = true;
       },
       remember: async (tx, ref) => {
@@ -161,14 +163,13 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
     // Back off exponentially with jitter before the item is claimed again.
     const backoffMs = Math.round(Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.5 + Math.random() / 2));
     await this.dataSource.transaction(async (tx) => {
-      const res = (await tx.query(
+      await tx.query(
         `UPDATE task_items SET error = $3, status = $4,
            lease_until = CASE WHEN $4 = 'failed' THEN NULL ELSE now() + make_interval(secs => $5::float / 1000) END,
            finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE NULL END
          WHERE task_id = $1 AND seq = $2 AND status = 'pending'`,
         [item.taskId, item.seq, message.slice(0, 500), permanent ? 'failed' : 'pending', backoffMs],
-      )) as [unknown, number];
-      if (permanent && res[1] === 1) await tx.query('UPDATE tasks SET failed = failed + 1 WHERE id = $1', [item.taskId]);
+      );
     });
   }
 
@@ -179,8 +180,11 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
       ])) as { n: number }[];
       if (open!.n > 0) return;
       const [row] = (await tx.query(
-        `UPDATE tasks SET status = CASE WHEN failed > 0 AND done = 0 THEN 'failed' ELSE 'completed' END, finished_at = now()
-         WHERE id = $1 AND status IN ('pending', 'running') RETURNING status`,
+        `UPDATE tasks t SET done = c.done, failed = c.failed,
+           status = CASE WHEN c.failed > 0 AND c.done = 0 THEN 'failed' ELSE 'completed' END, finished_at = now()
+         FROM (SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed
+               FROM task_items WHERE task_id = $1) c
+         WHERE t.id = $1 AND t.status IN ('pending', 'running') RETURNING t.status`,
         [task.id],
       )) as [{ status: string }[], number];
       const updated = Array.isArray(row) ? row[0] : undefined;

@@ -58,6 +58,15 @@ export class TasksService {
     const task = await tx.getRepository(TaskEntity).findOneBy({ id });
     if (!task) throw notFound('task', id);
     annotateAudit({ details: { task_id: id } });
+    // While a task runs its progress is counted from its items (no hot counter row to update).
+    if (task.status === 'pending' || task.status === 'running') {
+      const [c] = (await tx.query(
+        "SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM task_items WHERE task_id = $1",
+        [id],
+      )) as { done: number; failed: number }[];
+      task.done = c!.done;
+      task.failed = c!.failed;
+    }
     const failures = await tx.getRepository(TaskItemEntity).find({
       where: { taskId: id, status: 'failed' },
       order: { seq: 'ASC' },

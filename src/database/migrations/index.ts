@@ -1,5 +1,5 @@
-import { Init1796002627290 } from './1796002627290-Init.js';
+import { Init1796002882711 } from './1796002882711-Init.js';
 import { AuditAppendOnly1796100000000 } from './1796100000000-AuditAppendOnly.js';
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
-export const MIGRATIONS: Function[] = [Init1796002627290, AuditAppendOnly1796100000000];
+export const MIGRATIONS: Function[] = [Init1796002882711, AuditAppendOnly1796100000000];

@@ -21,11 +21,8 @@ export class LocalSecretStore extends SecretStore {
   readonly kind = 'local' as const;
 
   async put(tx: EntityManager, secretId: string, _version: number, payload: string, meta: PutMeta): Promise<number> {
-    const [row] = (await tx.query(
-      'SELECT coalesce(max(store_version), 0)::int AS current FROM local_secret_payloads WHERE secret_id = $1',
-      [secretId],
-    )) as { current: number }[];
-    if ((row?.current ?? 0) !== meta.expectedStoreVersion) throw new StoreConflictError();
+    // Check-and-set through the primary key: version expected+1 can be written once. A caller that
+    // expected too little collides with the row already there.
     const next = meta.expectedStoreVersion + 1;
     try {
       await tx.query('INSERT INTO local_secret_payloads (secret_id, store_version, payload) VALUES ($1, $2, $3)', [

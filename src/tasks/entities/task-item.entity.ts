@@ -8,7 +8,9 @@ export type TaskItemStatus = 'pending' | 'done' | 'failed';
  * again when its lease runs out. Handlers make re-running an item safe (exactly-once effects).
  */
 @Entity('task_items')
-@Index('task_items_claim_idx', ['status', 'leaseUntil'], { where: "status = 'pending'" })
+// Pending items in claim order, and by target ("is this secret already queued?").
+@Index('task_items_pending_idx', ['taskId', 'seq'], { where: "status = 'pending'" })
+@Index('task_items_pending_target_idx', ['target'], { where: "status = 'pending'" })
 export class TaskItemEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   taskId: string;

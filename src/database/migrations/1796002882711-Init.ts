@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class Init1796002627290 implements MigrationInterface {
-  name = 'Init1796002627290';
+export class Init1796002882711 implements MigrationInterface {
+  name = 'Init1796002882711';
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("CREATE TABLE \"alert_deliveries\" (\"id\" BIGSERIAL NOT NULL, \"alert_id\" character varying(40) NOT NULL, \"target\" character varying(2048) NOT NULL, \"status\" character varying(10) NOT NULL, \"attempts\" integer NOT NULL DEFAULT '0', \"last_status\" integer, \"last_error\" character varying(500), \"next_attempt_at\" TIMESTAMP WITH TIME ZONE NOT NULL, \"delivered_at\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_b3d51c95891264fb62df41582ad\" PRIMARY KEY (\"id\"))");
@@ -42,7 +42,8 @@ export class Init1796002627290 implements MigrationInterface {
     await queryRunner.query("CREATE INDEX \"secret_rotations_secret_idx\" ON \"secret_rotations\"  (\"secret_id\", \"created_at\") ");
     await queryRunner.query("CREATE UNIQUE INDEX \"secret_rotations_one_active\" ON \"secret_rotations\"  (\"secret_id\") WHERE status IN ('pending', 'in_progress')");
     await queryRunner.query("CREATE TABLE \"task_items\" (\"task_id\" character varying(40) NOT NULL, \"seq\" integer NOT NULL, \"target\" character varying(64) NOT NULL, \"status\" character varying(8) NOT NULL DEFAULT 'pending', \"attempts\" integer NOT NULL DEFAULT '0', \"lease_until\" TIMESTAMP WITH TIME ZONE, \"error\" text, \"ref\" character varying(40), \"finished_at\" TIMESTAMP WITH TIME ZONE, CONSTRAINT \"PK_eb46ba7a954dabd252fc6ed9f76\" PRIMARY KEY (\"task_id\", \"seq\"))");
-    await queryRunner.query("CREATE INDEX \"task_items_claim_idx\" ON \"task_items\"  (\"status\", \"lease_until\") WHERE status = 'pending'");
+    await queryRunner.query("CREATE INDEX \"task_items_pending_target_idx\" ON \"task_items\"  (\"target\") WHERE status = 'pending'");
+    await queryRunner.query("CREATE INDEX \"task_items_pending_idx\" ON \"task_items\"  (\"task_id\", \"seq\") WHERE status = 'pending'");
     await queryRunner.query("CREATE TABLE \"tasks\" (\"id\" character varying(40) NOT NULL, \"kind\" character varying(32) NOT NULL, \"status\" character varying(12) NOT NULL, \"params\" jsonb NOT NULL DEFAULT '{}', \"total\" integer NOT NULL, \"done\" integer NOT NULL DEFAULT '0', \"failed\" integer NOT NULL DEFAULT '0', \"created_by\" character varying(256) NOT NULL, \"created_at\" TIMESTAMP WITH TIME ZONE NOT NULL, \"started_at\" TIMESTAMP WITH TIME ZONE, \"finished_at\" TIMESTAMP WITH TIME ZONE, \"result\" jsonb, CONSTRAINT \"PK_8d12ff38fcc62aaba2cab748772\" PRIMARY KEY (\"id\"))");
     await queryRunner.query("CREATE INDEX \"tasks_status_idx\" ON \"tasks\"  (\"status\", \"created_at\") ");
   }
@@ -50,7 +51,8 @@ export class Init1796002627290 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query("DROP INDEX \"public\".\"tasks_status_idx\"");
     await queryRunner.query("DROP TABLE \"tasks\"");
-    await queryRunner.query("DROP INDEX \"public\".\"task_items_claim_idx\"");
+    await queryRunner.query("DROP INDEX \"public\".\"task_items_pending_idx\"");
+    await queryRunner.query("DROP INDEX \"public\".\"task_items_pending_target_idx\"");
     await queryRunner.query("DROP TABLE \"task_items\"");
     await queryRunner.query("DROP INDEX \"public\".\"secret_rotations_one_active\"");
     await queryRunner.query("DROP INDEX \"public\".\"secret_rotations_secret_idx\"");
