@@ -14,6 +14,7 @@ import { createValidationPipe } from './common/validation.js';
 import { type AppConfig, describeConfig, loadRuntimeKeys } from './config/index.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
+import { Metrics } from './metrics/metrics.service.js';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -62,9 +63,17 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         },
       },
     });
+    const httpDuration = app.get(Metrics).httpDuration;
     app
       .getHttpAdapter()
       .getInstance()
+      .addHook('onResponse', async (req, reply) => {
+        // Route templates only (never the raw URL, which carries secret ids): bounded label values.
+        httpDuration.observe(
+          { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+          reply.elapsedTime / 1000,
+        );
+      })
       .addHook('onSend', async (req, reply) => {
         reply.header('x-request-id', req.id);
         if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');

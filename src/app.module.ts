@@ -12,6 +12,7 @@ import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
 import { IntegrityModule } from './integrity/integrity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
+import { FleetMetricsModule } from './metrics/fleet-metrics.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { RotationModule } from './rotation/rotation.module.js';
 import { SecretsModule } from './secrets/secrets.module.js';
@@ -46,6 +47,7 @@ export class AppModule {
         RotationModule,
         IntegrityModule,
         HealthModule,
+        FleetMetricsModule,
       ],
     };
   }

@@ -84,8 +84,15 @@ export async function startScramPostgres(): Promise<ScramPostgres> {
       }
     },
     async stop() {
-      server.kill('SIGINT');
-      await new Promise((r) => server.once('exit', r));
+      // runuser does not pass signals on: stop the server the ordinary way.
+      const stop = asPostgres(join(bin, 'pg_ctl'), ['-D', data, 'stop', '-m', 'immediate', '-w']);
+      const exited = new Promise((r) => server.once('exit', r));
+      try {
+        execFileSync(stop.file, stop.args, { stdio: 'ignore' });
+      } catch {
+        server.kill('SIGKILL');
+      }
+      await exited;
       if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
     },
   };
