@@ -21,7 +21,7 @@ export interface AlertDeliveryOptions {
 
 /**
  * Defaults: 15 attempts over roughly 1.5–3 hours (1 s, 2 s, 4 s … capped at 1 h, jittered).
- * alerts.module.ts overrides `retryBaseMs` for NODE_ENV=test (see README.md).
+ * The base comes from ALERT_RETRY_BASE_DELAY_MS (see README.md).
  */
 export const DEFAULT_ALERT_DELIVERY_OPTIONS: AlertDeliveryOptions = {
   retryBaseMs: 1000,

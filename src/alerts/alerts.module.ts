@@ -16,10 +16,8 @@ import { SecurityAlerts } from './security-alerts.js';
     {
       provide: ALERT_DELIVERY_OPTIONS,
       inject: [AppConfig],
-      // Retry backoff starts at 1 s. Under NODE_ENV=test it starts at 50 ms so e2e tests see
-      // a delivery that failed twice succeed within a second (the retry wait is real time; the
-      // injected test clock cannot shorten it). There is no environment variable for this.
-      useFactory: (config: AppConfig): Partial<AlertDeliveryOptions> => ({ retryBaseMs: config.nodeEnv === 'test' ? 50 : 1000 }),
+      // Retry backoff base: ALERT_RETRY_BASE_DELAY_MS (default 1 s), real time on purpose.
+      useFactory: (config: AppConfig): Partial<AlertDeliveryOptions> => ({ retryBaseMs: config.alerts.retryBaseDelayMs }),
     },
     AlertDeliveryWorker,
     AlertsService,

@@ -111,6 +111,8 @@ export class AppConfig {
     webhookSecret?: string;
     webhookFormat: 'json' | 'slack';
     expiryWarningDays: number;
+    /** First retry delay of a failed webhook delivery (doubles per attempt, with jitter). */
+    retryBaseDelayMs: number;
   };
 
   readonly jobs: { enabled: boolean; schedules: Record<JobName, string> };
@@ -233,6 +235,7 @@ export function parseConfig(env: Env): AppConfig {
       webhookSecret: str(env, 'ALERT_WEBHOOK_SECRET'),
       webhookFormat,
       expiryWarningDays: int(env, 'ALERT_EXPIRY_WARNING_DAYS', 14, 1, 365),
+      retryBaseDelayMs: int(env, 'ALERT_RETRY_BASE_DELAY_MS', 1000, 10, 3_600_000),
     },
     jobs: { enabled: bool(env, 'JOBS_ENABLED', true), schedules },
   });

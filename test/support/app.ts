@@ -53,6 +53,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     ROTATION_RETRY_BASE_DELAY_MS: '0',
     JOBS_ENABLED: 'false',
     TASK_POLL_INTERVAL_MS: '50',
+    ALERT_RETRY_BASE_DELAY_MS: '50',
     ...options.env,
   });
   let running: RunningApp;
