@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/index.js';
+import { KeyRewrapService } from './key-rewrap.service.js';
+import { KeysController } from './keys.controller.js';
 import { SecretsController } from './secrets.controller.js';
 import { CleanupOldSecretVersionsJob } from './secrets-maintenance.job.js';
 import { SecretsService } from './secrets.service.js';
@@ -11,7 +13,7 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
 
 @Module({
   imports: [VaultModule],
-  controllers: [SecretsController],
+  controllers: [SecretsController, KeysController],
   providers: [
     LocalSecretStore,
     {
@@ -23,6 +25,7 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
     SecretVersions,
     SecretsService,
     CleanupOldSecretVersionsJob,
+    KeyRewrapService,
   ],
   exports: [SecretsService, SecretVersions, SecretStores, SecretStore],
 })
