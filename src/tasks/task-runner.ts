@@ -164,9 +164,9 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
     const backoffMs = Math.round(Math.min(60_000, 500 * 2 ** (item.attempts - 1)) * (0.5 + Math.random() / 2));
     await this.dataSource.transaction(async (tx) => {
       await tx.query(
-        `UPDATE task_items SET error = $3, status = $4,
-           lease_until = CASE WHEN $4 = 'failed' THEN NULL ELSE now() + make_interval(secs => $5::float / 1000) END,
-           finished_at = CASE WHEN $4 = 'failed' THEN now() ELSE NULL END
+        `UPDATE task_items SET error = $3, status = $4::varchar,
+           lease_until = CASE WHEN $4::varchar = 'failed' THEN NULL ELSE now() + make_interval(secs => $5::float / 1000) END,
+           finished_at = CASE WHEN $4::varchar = 'failed' THEN now() ELSE NULL END
          WHERE task_id = $1 AND seq = $2 AND status = 'pending'`,
         [item.taskId, item.seq, message.slice(0, 500), permanent ? 'failed' : 'pending', backoffMs],
       );
