@@ -100,5 +100,5 @@ describe('crash in the middle of a bulk rotation', () => {
     } finally {
       await db2.end();
     }
-  });
+  }, 300_000);
 });
