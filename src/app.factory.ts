@@ -50,7 +50,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     );
     const logger = app.get(Logger);
     app.useLogger(logger);
-    logger.log({ config: describeConfig(config) }, 'Strongroom starting');
+    logger.log({ msg: 'Strongroom starting', config: describeConfig(config) });
     for (const warning of keys.warnings) logger.warn(`!!! ${warning}`);
 
     await app.register(helmet, {

@@ -49,22 +49,19 @@ function parsePem(raw: string): string {
 export function loadRuntimeKeys(config: AppConfig): RuntimeKeys {
   const warnings: string[] = [];
   const dir = config.dataDir;
-  const dev = (what: string, file: string) =>
-    warnings.push(
-      `DEVELOPMENT ${what} generated in ${join(dir, file)}: anyone with this file can read the data. ` +
-        'Set the real setting before storing real secrets.',
-    );
+  const dev = (what: string, file: string, risk: string) =>
+    warnings.push(`DEVELOPMENT ${what} generated in ${join(dir, file)}: anyone with this file ${risk}. Set the real setting before storing real secrets.`);
 
   let encryptionKeyB64 = config.encryption.currentKey;
   if (!encryptionKeyB64) {
     encryptionKeyB64 = readOrCreate(dir, DEV_FILES.encryption, () => randomBytes(32).toString('base64'));
-    dev('encryption key (LOCAL_ENCRYPTION_KEY)', DEV_FILES.encryption);
+    dev('encryption key (LOCAL_ENCRYPTION_KEY)', DEV_FILES.encryption, 'can decrypt every secret');
   }
 
   let jwtSecret = config.auth.jwtSecret;
   if (!jwtSecret && !config.auth.jwksUri && !config.isProduction) {
     jwtSecret = readOrCreate(dir, DEV_FILES.jwt, () => randomBytes(48).toString('base64url'));
-    dev('JWT secret (JWT_SECRET)', DEV_FILES.jwt);
+    dev('JWT secret (JWT_SECRET)', DEV_FILES.jwt, 'can mint admin tokens');
   }
 
   let auditKeyPem = config.audit.signingKey ? parsePem(config.audit.signingKey) : undefined;
@@ -72,7 +69,7 @@ export function loadRuntimeKeys(config: AppConfig): RuntimeKeys {
     auditKeyPem = readOrCreate(dir, DEV_FILES.audit, () =>
       generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString().trim(),
     );
-    dev('audit signing key (AUDIT_SIGNING_KEY)', DEV_FILES.audit);
+    dev('audit signing key (AUDIT_SIGNING_KEY)', DEV_FILES.audit, 'can sign forged audit checkpoints and reports');
   }
 
   return new RuntimeKeys(
