@@ -42,6 +42,7 @@ export class FleetGauges implements OnModuleInit {
     @InjectMetric(MetricName.SecurityAuditScore) private readonly score: Gauge,
     @InjectMetric(MetricName.TasksRunning) private readonly tasks: Gauge,
     @InjectMetric(MetricName.VaultUp) private readonly vaultUp: Gauge,
+    @InjectMetric(MetricName.AuditChainValid) private readonly chainValid: Gauge,
   ) {}
 
   onModuleInit(): void {
@@ -66,12 +67,16 @@ export class FleetGauges implements OnModuleInit {
     });
     collectWith(this.score, async () => {
       const { score } = await this.read();
-      if (score === null) this.score.reset();
+      if (score === null) markAbsent(this.score);
       else this.score.set(score);
     });
-    if (this.stores.defaultKind === 'vault') {
-      collectWith(this.vaultUp, async () => this.metrics.setVaultUp((await this.stores.default.health()).up));
-    }
+    collectWith(this.vaultUp, async () => {
+      if (this.stores.defaultKind === 'vault') this.metrics.setVaultUp((await this.stores.default.health()).up);
+      else markAbsent(this.vaultUp);
+    });
+    collectWith(this.chainValid, async () => {
+      if (this.metrics.auditChainVerdict === undefined) markAbsent(this.chainValid);
+    });
   }
 
   private read(): Promise<FleetSnapshot> {
@@ -122,4 +127,13 @@ export class FleetGauges implements OnModuleInit {
 /** prom-client calls a metric's `collect` before each scrape; its types do not declare it. */
 function collectWith(gauge: Gauge<string>, fn: () => Promise<void>): void {
   (gauge as unknown as { collect: () => Promise<void> }).collect = fn;
+}
+
+/**
+ * Exports no sample until the value is known. prom-client gives an unlabelled gauge a 0 it never
+ * lets go of, and a 0 here would fire VaultDown, AuditChainBroken or SecurityScoreLow on a fresh
+ * replica; an absent series fires nothing.
+ */
+function markAbsent(gauge: Gauge<string>): void {
+  (gauge as unknown as { hashMap: Record<string, unknown> }).hashMap = {};
 }

@@ -39,7 +39,11 @@ export class Metrics {
   auditEvent(action: string, outcome: string): void {
     this.auditEvents.inc({ action, outcome });
   }
+  /** The last audit chain verification of this process (undefined before the first). */
+  auditChainVerdict: boolean | undefined;
+
   setAuditChainValid(valid: boolean): void {
+    this.auditChainVerdict = valid;
     this.chainValid.set(valid ? 1 : 0);
   }
   setVaultUp(up: boolean): void {

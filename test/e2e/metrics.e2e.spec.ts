@@ -78,6 +78,9 @@ describe('/metrics', () => {
     for (const name of ['audit_chain_valid', 'vault_up', 'security_findings_total', 'security_audit_score']) {
       expect(text).toMatch(new RegExp(`^# TYPE ${name} gauge$`, 'm'));
     }
+    // Unknown is absent, not 0: no Vault configured, no report yet, no verification yet.
+    expect(sample(text, 'vault_up')).toBeUndefined();
+    expect(sample(text, 'security_audit_score')).toBeUndefined();
   });
 
   it('never puts a secret id, name or value in a label', async () => {

@@ -32,6 +32,7 @@ describe('secrets in Vault KV v2 (USE_VAULT=true)', () => {
     const meta = await v.read(`kv/metadata/ytempire/secrets/${res.body.id}`);
     expect(meta.data.custom_metadata).toMatchObject({ secret_type: 'API_KEY', 'tag.service': 'ai' });
     expect((await app.call('GET', `${S}/${res.body.id}/value`)).body.value).toBe('sk-1234567890abcdef');
+    expect((await app.call('GET', '/metrics', { token: null })).text).toMatch(/^vault_up 1$/m);
   });
 
   it('envelope-encrypts before Vault with encrypt_locally', async () => {
@@ -49,6 +50,7 @@ describe('secrets in Vault KV v2 (USE_VAULT=true)', () => {
       expect(res.body.message).toMatch(/Vault is sealed/);
       const ready = await app.call('GET', '/health/ready', { token: null });
       expect(ready.status).toBe(503);
+      expect((await app.call('GET', '/metrics', { token: null })).text).toMatch(/^vault_up 0$/m);
     } finally {
       vault.unseal();
     }
