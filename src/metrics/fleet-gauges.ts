@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
@@ -25,7 +25,7 @@ interface FleetSnapshot {
  * them for a second, however many gauges a scrape reads.
  */
 @Injectable()
-export class FleetGauges implements OnModuleInit {
+export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
   private snapshot: { at: number; value: Promise<FleetSnapshot> } | undefined;
 
   constructor(
@@ -45,37 +45,62 @@ export class FleetGauges implements OnModuleInit {
     @InjectMetric(MetricName.AuditChainValid) private readonly chainValid: Gauge,
   ) {}
 
+  /**
+   * The metrics live in prom-client's process-wide registry, so two app instances in one process
+   * (tests of several replicas) share them: the collectors ask the newest instance still running.
+   */
+  private static readonly live: FleetGauges[] = [];
+
+  onApplicationShutdown(): void {
+    FleetGauges.live.splice(FleetGauges.live.indexOf(this), 1);
+  }
+
   onModuleInit(): void {
-    collectWith(this.expired, async () => this.expired.set((await this.read()).expired));
-    collectWith(this.overdue, async () => this.overdue.set((await this.read()).overdue));
-    collectWith(this.oldest, async () => this.oldest.set((await this.read()).oldestRotationAgeSeconds));
-    collectWith(this.tasks, async () => this.tasks.set((await this.read()).tasksRunning));
-    collectWith(this.total, async () => {
-      const rows = (await this.read()).byTypeStore;
-      this.total.reset();
-      for (const r of rows) this.total.set({ type: r.secret_type, store: r.store }, r.n);
+    FleetGauges.live.push(this);
+    if (FleetGauges.live.length === 1) FleetGauges.live[0]!.install();
+  }
+
+  private static current(): FleetGauges | undefined {
+    return FleetGauges.live[FleetGauges.live.length - 1];
+  }
+
+  private install(): void {
+    // Gauges are the same objects in every instance; the data comes from the current instance.
+    const on = (gauge: Gauge<string>, fn: (self: FleetGauges) => Promise<void>) =>
+      collectWith(gauge, async () => {
+        const self = FleetGauges.current();
+        if (self) await fn(self);
+      });
+    on(this.expired, async (self) => self.expired.set((await self.read()).expired));
+    on(this.overdue, async (self) => self.overdue.set((await self.read()).overdue));
+    on(this.oldest, async (self) => self.oldest.set((await self.read()).oldestRotationAgeSeconds));
+    on(this.tasks, async (self) => self.tasks.set((await self.read()).tasksRunning));
+    on(this.total, async (self) => {
+      const rows = (await self.read()).byTypeStore;
+      self.total.reset();
+      for (const r of rows) self.total.set({ type: r.secret_type, store: r.store }, r.n);
     });
-    collectWith(this.jobs, async () => {
-      const rows = (await this.read()).jobs;
-      this.jobs.reset();
-      for (const r of rows) this.jobs.set({ job: r.job_name }, Math.floor(new Date(r.at).getTime() / 1000));
+    on(this.jobs, async (self) => {
+      const rows = (await self.read()).jobs;
+      self.jobs.reset();
+      for (const r of rows) self.jobs.set({ job: r.job_name }, Math.floor(new Date(r.at).getTime() / 1000));
     });
-    collectWith(this.findings, async () => {
-      const rows = (await this.read()).findings;
-      this.findings.reset();
-      for (const r of rows) this.findings.set({ kind: r.kind }, r.n);
+    on(this.findings, async (self) => {
+      const rows = (await self.read()).findings;
+      self.findings.reset();
+      for (const r of rows) self.findings.set({ kind: r.kind }, r.n);
     });
-    collectWith(this.score, async () => {
-      const { score } = await this.read();
-      if (score === null) markAbsent(this.score);
-      else this.score.set(score);
+    on(this.score, async (self) => {
+      const { score } = await self.read();
+      if (score === null) markAbsent(self.score);
+      else self.score.set(score);
     });
-    collectWith(this.vaultUp, async () => {
-      if (this.stores.defaultKind === 'vault') this.metrics.setVaultUp((await this.stores.default.health()).up);
-      else markAbsent(this.vaultUp);
+    on(this.vaultUp, async (self) => {
+      if (self.stores.defaultKind === 'vault') self.metrics.setVaultUp((await self.stores.default.health()).up);
+      else markAbsent(self.vaultUp);
     });
-    collectWith(this.chainValid, async () => {
-      if (this.metrics.auditChainVerdict === undefined) markAbsent(this.chainValid);
+    on(this.chainValid, async (self) => {
+      if (self.metrics.auditChainVerdict === undefined) markAbsent(self.chainValid);
     });
   }
 
