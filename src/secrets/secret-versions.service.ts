@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { annotateAudit } from '../audit/audit-scope.js';
 import { Clock } from '../clock/clock.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
@@ -11,6 +12,19 @@ import {
   StoreNotFoundError,
   StoreUnavailableError,
 } from './store/secret-store.port.js';
+
+interface ServingRow {
+  id: string;
+  name: string;
+  secret_type: string;
+  store: 'local' | 'vault';
+  encrypt_locally: boolean;
+  current_version: number;
+  version: number | null;
+  state: string | null;
+  store_version: number | null;
+  payload: string | null;
+}
 
 /**
  * Writing and reading versions: encryption, the store, fingerprints and version states. Callers
@@ -114,6 +128,40 @@ export class SecretVersions {
     }
     const payload = await this.storeCall(() => this.stores.for(secret.store).get(tx, secret.id, row.storeVersion));
     return this.decode(secret, row.version, payload);
+  }
+
+  /**
+   * The hot read path (GET …/value): the secret, the requested version and, for the local store,
+   * its payload in one round trip, with plain SQL (no entity hydration). Vault payloads are then
+   * fetched from Vault. Returns null for an unknown or deleted secret.
+   */
+  async readForServing(
+    tx: EntityManager,
+    secretId: string,
+    version?: number,
+  ): Promise<{ id: string; name: string; secretType: string; version: number; value: string } | null> {
+    const [r] = (await tx.query(
+      `SELECT s.id, s.name, s.secret_type, s.store, s.encrypt_locally, s.current_version,
+              v.version, v.state, v.store_version, p.payload
+       FROM secrets s
+       LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = coalesce($2::int, s.current_version)
+       LEFT JOIN local_secret_payloads p ON s.store = 'local' AND p.secret_id = s.id AND p.store_version = v.store_version
+       WHERE s.id = $1 AND s.deleted_at IS NULL`,
+      [secretId, version ?? null],
+    )) as ServingRow[];
+    if (!r) return null;
+    annotateAudit({ secretId: r.id, secretName: r.name, details: { version: version ?? r.current_version } });
+    const secret = { id: r.id, store: r.store, encryptLocally: r.encrypt_locally } as Pick<SecretEntity, 'id' | 'store' | 'encryptLocally'>;
+    if (r.version === null || r.state === 'pending') {
+      throw new DomainError(DomainErrorCode.NotFound, `version ${version ?? r.current_version} of secret ${r.id} not found`);
+    }
+    if (r.state === 'destroyed') throw new DomainError(DomainErrorCode.Gone, `version ${r.version} of secret ${r.id} was destroyed`);
+    let payload = r.payload;
+    if (r.store !== 'local') payload = await this.storeCall(() => this.stores.for(r.store).get(tx, r.id, r.store_version!));
+    if (payload === null) {
+      throw new DomainError(DomainErrorCode.Unprocessable, 'the store no longer holds this version; run an integrity check');
+    }
+    return { id: r.id, name: r.name, secretType: r.secret_type, version: r.version, value: this.decode(secret as SecretEntity, r.version, payload) };
   }
 
   /** Turns a stored payload back into the value (envelope or, for Vault without local encryption, plain). */

@@ -146,22 +146,10 @@ export class SecretsService {
   }
 
   async readValue(id: string, version?: number): Promise<SecretValueResponseDto> {
-    const tx = this.uow.manager();
-    // One round trip for the secret and the version row it asks for.
-    const found = await tx
-      .getRepository(SecretEntity)
-      .createQueryBuilder('s')
-      .leftJoinAndMapOne('s.requested', SecretVersionEntity, 'v', 'v.secret_id = s.id AND v.version = coalesce(:version::int, s.current_version)', {
-        version: version ?? null,
-      })
-      .where('s.id = :id AND s.deleted_at IS NULL', { id })
-      .getOne();
-    if (!found) throw secretNotFound(id);
-    annotateAudit({ secretId: found.id, secretName: found.name, details: { version: version ?? found.currentVersion } });
-    const row = (found as SecretEntity & { requested?: SecretVersionEntity }).requested ?? null;
-    const value = await this.versions.read(tx, found, row, version);
+    const read = await this.versions.readForServing(this.uow.manager(), id, version);
+    if (!read) throw secretNotFound(id);
     this.metrics.secretAccessed();
-    return { id: found.id, name: found.name, secret_type: found.secretType, version: row!.version, value };
+    return { id: read.id, name: read.name, secret_type: read.secretType, version: read.version, value: read.value };
   }
 
   async listVersions(id: string): Promise<SecretVersionResponseDto[]> {
