@@ -2,6 +2,14 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 
+interface TxState {
+  manager: EntityManager;
+  /** Work registered to run inside the transaction just before it commits, once per key. */
+  beforeCommit: Map<symbol, () => Promise<void>>;
+  /** Items queued for a before-commit hook; a rolled-back savepoint takes its own items back. */
+  queues: Map<symbol, unknown[]>;
+}
+
 /**
  * The ambient transaction of a request or task. `run` opens one transaction and every
  * `manager()` call inside it (however deep) joins it, so a handler's changes and its audit row
@@ -12,12 +20,12 @@ import { DataSource, type EntityManager } from 'typeorm';
  */
 @Injectable()
 export class UnitOfWork {
-  private readonly als = new AsyncLocalStorage<EntityManager>();
+  private readonly als = new AsyncLocalStorage<TxState>();
 
   constructor(private readonly dataSource: DataSource) {}
 
   manager(): EntityManager {
-    return this.als.getStore() ?? this.dataSource.manager;
+    return this.als.getStore()?.manager ?? this.dataSource.manager;
   }
 
   get inTransaction(): boolean {
@@ -27,7 +35,48 @@ export class UnitOfWork {
   /** Runs `fn` in a transaction, or inside the current one when already in a transaction. */
   async run<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     const current = this.als.getStore();
-    if (current) return fn(current);
-    return this.dataSource.transaction((tx) => this.als.run(tx, () => fn(tx)));
+    if (current) return fn(current.manager);
+    return this.dataSource.transaction(async (manager) => {
+      const state: TxState = { manager, beforeCommit: new Map(), queues: new Map() };
+      const result = await this.als.run(state, () => fn(manager));
+      for (const hook of state.beforeCommit.values()) await hook();
+      return result;
+    });
+  }
+
+  /**
+   * Runs `fn` in a savepoint of the current transaction: if it throws, its changes and the items
+   * it queued are undone and the transaction goes on.
+   */
+  async savepoint<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    const state = this.als.getStore();
+    if (!state) return this.run(fn);
+    const marks = new Map([...state.queues].map(([k, q]) => [k, q.length]));
+    try {
+      return await state.manager.transaction(() => fn(state.manager));
+    } catch (e) {
+      for (const [k, q] of state.queues) q.length = marks.get(k) ?? 0;
+      throw e;
+    }
+  }
+
+  /**
+   * Queues `item` for a hook that runs just before the current transaction commits (within it).
+   * Returns false outside a transaction.
+   */
+  enqueueBeforeCommit<T>(key: symbol, item: T, flush: (tx: EntityManager, items: T[]) => Promise<void>): boolean {
+    const state = this.als.getStore();
+    if (!state) return false;
+    let queue = state.queues.get(key) as T[] | undefined;
+    if (!queue) {
+      queue = [];
+      state.queues.set(key, queue);
+      const q = queue;
+      state.beforeCommit.set(key, async () => {
+        if (q.length > 0) await flush(state.manager, q.splice(0));
+      });
+    }
+    queue.push(item);
+    return true;
   }
 }

@@ -2,7 +2,8 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { systemActor, type Actor } from '../auth/auth.types.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { type ItemContext, PermanentItemError, TaskHandler } from '../tasks/task-handler.js';
+import { type ItemContext, PermanentItemError, RunAlone, TaskHandler } from '../tasks/task-handler.js';
+import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { RotationEntity } from './entities/rotation.entity.js';
 import { type RotationHooks, RotationService } from './rotation.service.js';
@@ -18,6 +19,8 @@ export const BULK_ROTATION_TASK = 'rotate_bulk';
 @Injectable()
 export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
   readonly kind = BULK_ROTATION_TASK;
+  /** Generated rotations of many secrets share commits (and the audit chain lock) 25 at a time. */
+  override readonly batchSize = 25;
 
   constructor(
     private readonly rotation: RotationService,
@@ -41,6 +44,11 @@ export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
       finished: (tx, rotation) =>
         rotation.status === 'completed' ? ctx.markDone(tx) : ctx.markFailed(tx, rotation.lastError ?? 'rotation failed'),
     };
+    if (ctx.inBatch) {
+      // Staged rotations (external targets) and resumed ones commit step by step: not in a batch.
+      const secret = await this.uow.manager().getRepository(SecretEntity).findOneBy({ id: item.target });
+      if (item.ref || (secret && this.rotation.rotatorOf(secret).external)) throw new RunAlone();
+    }
     if (item.ref) {
       const started = await this.uow.manager().getRepository(RotationEntity).findOneBy({ id: item.ref });
       if (started && started.status !== 'completed' && started.status !== 'failed') {
@@ -54,7 +62,8 @@ export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
     }
     try {
       const reason = typeof task.params.reason === 'string' ? task.params.reason : undefined;
-      await this.rotation.rotate(item.target, { reason }, actor, task.params.job ? 'schedule' : 'bulk', hooks);
+      // In a batch the item's savepoint cannot survive a failed attempt: the runner retries the item.
+      await this.rotation.rotate(item.target, { reason }, actor, task.params.job ? 'schedule' : 'bulk', hooks, { singleAttempt: ctx.inBatch });
     } catch (e) {
       if (e instanceof DomainError && (e.code === DomainErrorCode.NotFound || e.code === DomainErrorCode.InvalidInput)) {
         throw new PermanentItemError(e.message);

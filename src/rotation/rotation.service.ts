@@ -81,14 +81,23 @@ export class RotationService {
     for (const r of [new GeneratedRotator(), new PostgresRoleRotator()]) this.rotators.set(r.kind, r);
   }
 
-  async rotate(secretId: string, req: RotationRequest, actor: Actor, trigger: RotationTrigger, hooks: RotationHooks = {}): Promise<RotationEntity> {
+  async rotate(
+    secretId: string,
+    req: RotationRequest,
+    actor: Actor,
+    trigger: RotationTrigger,
+    hooks: RotationHooks = {},
+    options: { singleAttempt?: boolean } = {},
+  ): Promise<RotationEntity> {
     const secret = await this.loadLive(this.uow.manager(), secretId);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
     const rotator = this.rotatorOf(secret);
     this.checkRotatable(secret, req);
     const rotation = rotator.external
       ? await this.rotateStaged(secret, rotator, req, actor, trigger, hooks)
-      : await this.rotateInline(secretId, req, actor, trigger, hooks);
+      : options.singleAttempt
+        ? await this.inlineAttempt(secretId, req, actor, trigger, null, 1, hooks)
+        : await this.rotateInline(secretId, req, actor, trigger, hooks);
     annotateAudit({ details: { rotation_id: rotation.id, status: rotation.status, attempts: rotation.attempts } });
     return rotation;
   }

@@ -81,7 +81,7 @@ export class SecretsService {
         }
         try {
           // Each created secret gets its own secret.created row, in the item's savepoint.
-          const secret = await tx.transaction((sp) =>
+          const secret = await this.uow.savepoint((sp) =>
             runInAuditScope({}, async () => {
               const created = await this.insert(sp, dto, actor);
               await this.audit.record({

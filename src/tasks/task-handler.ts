@@ -18,6 +18,18 @@ export interface ItemContext {
   markFailed(tx: EntityManager, error: string): Promise<void>;
   /** Saves handler progress (e.g. a rotation id) with the item, inside `tx`. */
   remember(tx: EntityManager, ref: string): Promise<void>;
+  /**
+   * True when the item runs in a savepoint of a batch transaction (see `TaskHandler.batchSize`):
+   * the handler must then do all its work through `UnitOfWork` in one go and not retry inline.
+   */
+  inBatch: boolean;
+}
+
+/** Thrown by a handler in a batch for an item that needs transactions of its own. */
+export class RunAlone extends Error {
+  constructor() {
+    super('item needs its own transactions');
+  }
 }
 
 /**
@@ -30,6 +42,11 @@ export interface ItemContext {
  */
 export abstract class TaskHandler {
   abstract readonly kind: string;
+  /**
+   * Set to work items in batches: that many items share one transaction, each in a savepoint, so
+   * they share one commit (and one hold of the audit chain lock). A failing item rolls back alone.
+   */
+  readonly batchSize?: number;
   abstract processItem(ctx: ItemContext): Promise<void>;
   /** Called once, after the last item, in its own transaction; returns the task's result summary. */
   complete?(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown> | null>;

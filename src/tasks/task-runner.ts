@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/index.js';
 import { TaskEntity } from './entities/task.entity.js';
 import { TaskItemEntity } from './entities/task-item.entity.js';
-import { type ItemContext, PermanentItemError, type TaskHandler } from './task-handler.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { type ItemContext, PermanentItemError, RunAlone, type TaskHandler } from './task-handler.js';
 
 export class ItemAlreadyFinishedError extends Error {}
 
@@ -24,6 +25,7 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly uow: UnitOfWork,
   ) {}
 
   register(handler: TaskHandler): void {
@@ -64,18 +66,26 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
 
   /** Claims and processes one batch; returns how many items it worked on. */
   async tick(): Promise<number> {
-    const items = await this.claim(this.config.tasks.concurrency * 4);
+    const items = await this.claim(this.config.tasks.concurrency * 25);
     if (items.length === 0) return 0;
     const tasks = new Map<string, TaskEntity>();
     for (const id of new Set(items.map((i) => i.taskId))) {
       const task = await this.dataSource.getRepository(TaskEntity).findOneByOrFail({ id });
       tasks.set(id, task);
     }
-    // A few items at a time: their transactions overlap, so commits and round trips overlap too.
-    const queue = [...items];
-    const lanes = Array.from({ length: Math.min(this.config.tasks.concurrency, queue.length) }, async () => {
-      for (let item = queue.shift(); item && !this.stopping; item = queue.shift()) {
-        await this.process(tasks.get(item.taskId)!, item);
+    // Work units: single items, or chunks of items for handlers that batch. A few units run at a
+    // time, so their round trips and commits overlap.
+    const units: TaskItemEntity[][] = [];
+    for (const task of tasks.values()) {
+      const mine = items.filter((i) => i.taskId === task.id);
+      const size = this.handlers.get(task.kind)?.batchSize ?? 1;
+      for (let i = 0; i < mine.length; i += size) units.push(mine.slice(i, i + size));
+    }
+    const lanes = Array.from({ length: Math.min(this.config.tasks.concurrency, units.length) }, async () => {
+      for (let unit = units.shift(); unit && !this.stopping; unit = units.shift()) {
+        const task = tasks.get(unit[0]!.taskId)!;
+        if (unit.length === 1 && !this.handlers.get(task.kind)?.batchSize) await this.process(task, unit[0]!);
+        else await this.processBatch(task, unit);
       }
     });
     await Promise.all(lanes);
@@ -120,12 +130,55 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
     });
   }
 
+  /** One transaction for the chunk, a savepoint per item; failures are recorded after it. */
+  private async processBatch(task: TaskEntity, items: TaskItemEntity[]): Promise<void> {
+    const handler = this.handlers.get(task.kind)!;
+    const failed: [TaskItemEntity, unknown][] = [];
+    const alone: TaskItemEntity[] = [];
+    try {
+      await this.uow.run(async (tx) => {
+        for (const item of items) {
+          const ctx = this.context(task, item, true);
+          try {
+            await this.uow.savepoint(async () => {
+              await handler.processItem(ctx);
+              if (!ctx.finished()) await ctx.markDone(tx);
+            });
+          } catch (e) {
+            if (e instanceof RunAlone) alone.push(item);
+            else if (!(e instanceof ItemAlreadyFinishedError)) failed.push([item, e]);
+          }
+        }
+      });
+    } catch (e) {
+      // The batch did not commit: its items stay pending and are claimed again after the lease.
+      this.logger.error(`task batch of ${task.id} rolled back: ${(e as Error).message}`);
+      return;
+    }
+    for (const [item, e] of failed) await this.recordFailure(item, e);
+    for (const item of alone) await this.process(task, item);
+  }
+
   private async process(task: TaskEntity, item: TaskItemEntity): Promise<void> {
     const handler = this.handlers.get(task.kind);
+    const ctx = this.context(task, item, false);
+    try {
+      if (!handler) throw new PermanentItemError(`no handler for tasks of kind ${task.kind}`);
+      await handler.processItem(ctx);
+      if (!ctx.finished()) await this.dataSource.transaction((tx) => ctx.markDone(tx));
+    } catch (e) {
+      if (e instanceof ItemAlreadyFinishedError) return;
+      await this.recordFailure(item, e);
+    }
+  }
+
+  private context(task: TaskEntity, item: TaskItemEntity, inBatch: boolean): ItemContext & { finished(): boolean } {
     let finished = false;
-    const ctx: ItemContext = {
+    return {
       task,
       item,
+      inBatch,
+      finished: () => finished,
       markDone: async (tx) => {
         const res = (await tx.query(
           "UPDATE task_items SET status = 'done', finished_at = now(), lease_until = NULL, error = NULL WHERE task_id = $1 AND seq = $2 AND status = 'pending'",
@@ -147,14 +200,6 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
         item.ref = ref;
       },
     };
-    try {
-      if (!handler) throw new PermanentItemError(`no handler for tasks of kind ${task.kind}`);
-      await handler.processItem(ctx);
-      if (!finished) await this.dataSource.transaction((tx) => ctx.markDone(tx));
-    } catch (e) {
-      if (e instanceof ItemAlreadyFinishedError) return;
-      await this.recordFailure(item, e);
-    }
   }
 
   private async recordFailure(item: TaskItemEntity, e: unknown): Promise<void> {
