@@ -33,6 +33,7 @@ export const AuditAction = {
   AuditExported: 'audit.exported',
   AuditVerified: 'audit.verified',
   AuditPruned: 'audit.pruned',
+  AuditPublicKeyRead: 'audit.public_key_read',
   IntegrityCheckRequested: 'integrity.check_requested',
   IntegrityChecked: 'integrity.checked',
   TaskStatusRead: 'task.status_read',

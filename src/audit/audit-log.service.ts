@@ -12,6 +12,7 @@ import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { GroupCommit } from './group-commit.js';
 
 export const AUDIT_CHAIN_LOCK = 'audit-chain';
+const AUDIT_QUEUE = Symbol('audit rows of this transaction');
 
 /**
  * The single way audit rows are written. Inside a unit of work the row joins the caller's
@@ -43,8 +44,11 @@ export class AuditLog {
     if (!this.enabled) return;
     const stamped = { ...event, occurredAt: event.occurredAt ?? this.clock.now() };
     try {
-      if (this.uow.inTransaction) await this.append(this.uow.manager(), [stamped]);
-      else await this.batches.add(stamped);
+      // In a transaction the row is appended just before commit, so the chain lock is held only
+      // for the final INSERT and COMMIT, not for the whole transaction.
+      if (!this.uow.enqueueBeforeCommit(AUDIT_QUEUE, stamped, (tx, rows) => this.appendBeforeCommit(tx, rows))) {
+        await this.batches.add(stamped);
+      }
     } catch (e) {
       this.logger.error(`audit write failed for ${event.action}: ${(e as Error).message}`);
       throw new DomainError(
@@ -53,6 +57,15 @@ export class AuditLog {
       );
     }
     this.metrics.auditEvent(event.action, event.outcome);
+  }
+
+  private async appendBeforeCommit(tx: EntityManager, rows: AuditEventInput[]): Promise<void> {
+    try {
+      await this.append(tx, rows);
+    } catch (e) {
+      this.logger.error(`audit write failed before commit: ${(e as Error).message}`);
+      throw new DomainError(DomainErrorCode.AuditUnavailable, 'the audit log cannot be written, so the request was not carried out');
+    }
   }
 
   /** Waits for queued rows (used at shutdown and before verification). */
@@ -66,23 +79,25 @@ export class AuditLog {
       seq: string;
       hash: string;
     }[];
-    let seq = head ? BigInt(head.seq) : 0n;
-    let prev = head?.hash ?? (await this.pruneAnchor(tx)) ?? GENESIS_HASH;
+    const anchor = head ?? (await this.pruneAnchor(tx));
+    let seq = anchor ? BigInt(anchor.seq) : 0n;
+    let prev = anchor?.hash ?? GENESIS_HASH;
     const rows: AuditEventEntity[] = events.map((e) => {
       seq += 1n;
       const row: Omit<ChainRow, 'hash'> = {
         seq: seq.toString(),
         occurred_at: (e.occurredAt ?? this.clock.now()).toISOString(),
-        actor: e.actor.slice(0, 256),
-        roles: e.roles,
+        actor: text(e.actor, 256),
+        roles: e.roles.map((r) => text(r)),
         action: e.action,
         outcome: e.outcome,
-        secret_id: e.secretId ?? null,
-        secret_name: e.secretName ?? null,
-        request_id: e.requestId ?? null,
-        client_ip: e.clientIp ?? null,
-        user_agent: e.userAgent?.slice(0, 256) ?? null,
-        details: e.details ?? {},
+        // Cut to the column sizes: a 41-character path parameter must not make a denial unauditable.
+        secret_id: optText(e.secretId, 40),
+        secret_name: optText(e.secretName, 128),
+        request_id: optText(e.requestId, 64),
+        client_ip: optText(e.clientIp, 64),
+        user_agent: optText(e.userAgent, 256),
+        details: Object.fromEntries(Object.entries(e.details ?? {}).map(([k, v]) => [text(k), typeof v === 'string' ? text(v) : v])),
         prev_hash: prev,
       };
       const hash = chainHash(prev, row);
@@ -92,14 +107,27 @@ export class AuditLog {
     await tx.getRepository(AuditEventEntity).insert(rows);
   }
 
-  /** After retention pruned every row, the chain continues from the prune checkpoint's head. */
-  private async pruneAnchor(tx: EntityManager): Promise<string | undefined> {
+  /**
+   * With no rows left (retention never prunes the head row, but a restore might), the chain
+   * continues from the prune checkpoint's head: same hash, next seq.
+   */
+  private async pruneAnchor(tx: EntityManager): Promise<{ seq: string; hash: string } | undefined> {
     const [cp] = (await tx.query(
-      "SELECT head_hash FROM audit_checkpoints WHERE kind = 'prune' ORDER BY id DESC LIMIT 1",
-    )) as { head_hash: string }[];
-    return cp?.head_hash;
+      "SELECT head_seq AS seq, head_hash AS hash FROM audit_checkpoints WHERE kind = 'prune' ORDER BY id DESC LIMIT 1",
+    )) as { seq: string; hash: string }[];
+    return cp;
   }
 }
+
+/**
+ * Text as PostgreSQL will store it and give it back, so the hash computed here is the hash
+ * recomputed on read: no NUL (refused by text and jsonb), no lone surrogate (stored as U+FFFD).
+ */
+function text(s: string, max?: number): string {
+  const cut = max === undefined ? s : s.slice(0, max);
+  return cut.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+const optText = (s: string | null | undefined, max: number) => (s === null || s === undefined ? null : text(s, max));
 
 export function toEntity(row: ChainRow): AuditEventEntity {
   const e = new AuditEventEntity();

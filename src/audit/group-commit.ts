@@ -7,6 +7,8 @@
 export class GroupCommit<T> {
   private queue: { item: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private writing = false;
+  /** Settles when the newest item so far is written (or failed); items are written in order. */
+  private tail: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly write: (items: T[]) => Promise<void>,
@@ -14,15 +16,23 @@ export class GroupCommit<T> {
   ) {}
 
   add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    const written = new Promise<void>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (!this.writing) void this.drain();
     });
+    this.tail = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    return written;
   }
 
-  /** Resolves when everything queued so far is written (or failed). */
-  async idle(): Promise<void> {
-    while (this.writing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+  /**
+   * Resolves when everything queued so far is written (or failed). Items queued later are not
+   * waited for, so this returns under continuous load too.
+   */
+  idle(): Promise<void> {
+    return this.tail;
   }
 
   private async drain(): Promise<void> {

@@ -1,0 +1,96 @@
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { connect } from '../support/database.js';
+import { noRoleToken } from '../support/tokens.js';
+
+/**
+ * Every operation under /api/v1/ (read from the live OpenAPI document, so routes added later are
+ * covered without touching this file) refuses an anonymous caller with 401 and a caller without a
+ * role with 403, and each refusal leaves exactly one audit row naming the route.
+ */
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+const MADE_UP_ID = 'sec_AAAAAAAAAAAAAAAA';
+/** Operations under /api/v1/ meant to be callable without a token (none today). */
+const PUBLIC_OPERATIONS = new Set<string>([]);
+
+interface Operation {
+  method: string;
+  /** OpenAPI path, e.g. /api/v1/secrets/{id}/value */
+  path: string;
+  /** The route as Fastify names it (what audit rows record), e.g. /api/v1/secrets/:id/value */
+  route: string;
+  url: string;
+}
+
+describe('audit coverage of every /api/v1 operation', () => {
+  let app: TestApp;
+  let db: pg.Client;
+  let operations: Operation[];
+
+  beforeAll(async () => {
+    app = await startTestApp({ env: { AUTH_FAILURE_LIMIT: '100000' } });
+    db = await connect(app.db.url);
+    const doc = await app.call('GET', '/api/docs-json', { token: null });
+    expect(doc.status).toBe(200);
+    operations = [];
+    for (const [path, item] of Object.entries(doc.body.paths as Record<string, Record<string, unknown>>)) {
+      if (!path.startsWith('/api/v1/')) continue;
+      for (const method of METHODS) {
+        if (!item[method] || PUBLIC_OPERATIONS.has(`${method.toUpperCase()} ${path}`)) continue;
+        operations.push({
+          method: method.toUpperCase(),
+          path,
+          route: path.replace(/\{([^}]+)\}/g, ':$1'),
+          url: path.replace(/\{[^}]+\}/g, MADE_UP_ID),
+        });
+      }
+    }
+  });
+  afterAll(async () => {
+    await db?.end();
+    await app?.stop();
+  });
+
+  const rowsOf = async (requestId: string) =>
+    (await db.query('SELECT action, outcome, details FROM audit_events WHERE request_id = $1', [requestId])).rows as {
+      action: string;
+      outcome: string;
+      details: { route?: string; status?: number };
+    }[];
+
+  it('finds the operations in the OpenAPI document', () => {
+    expect(operations.length).toBeGreaterThanOrEqual(15);
+    const names = operations.map((o) => `${o.method} ${o.path}`);
+    expect(names).toEqual(expect.arrayContaining(['GET /api/v1/audit/events', 'GET /api/v1/audit/verify', 'GET /api/v1/secrets/{id}/value']));
+  });
+
+  it.each([
+    { who: 'no token', token: null, status: 401, action: 'auth.denied' },
+    { who: 'a token without a role', token: noRoleToken(), status: 403, action: 'auth.forbidden' },
+  ])('refuses $who with $status and one $action row per operation', async ({ token, status, action }) => {
+    const problems: string[] = [];
+    let n = 0;
+    for (const op of operations) {
+      const requestId = `coverage-${status}-${++n}`;
+      const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : {};
+      const res = await app.call(op.method, op.url, { token, body, headers: { 'x-request-id': requestId } });
+      const name = `${op.method} ${op.path}`;
+      if (res.status !== status) {
+        problems.push(`${name}: answered ${res.status}, expected ${status}`);
+        continue;
+      }
+      expect(res.body.requestId).toBe(requestId);
+      const rows = await rowsOf(requestId);
+      if (rows.length !== 1) {
+        problems.push(`${name}: left ${rows.length} audit rows, expected exactly one (is the route @Audited?)`);
+        continue;
+      }
+      const [row] = rows;
+      if (row!.action !== action || row!.outcome !== 'denied' || row!.details.route !== op.route || row!.details.status !== status) {
+        problems.push(`${name}: audit row ${JSON.stringify(row)} does not say ${action}/denied for ${op.route}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
+});
