@@ -14,6 +14,7 @@ import { IntegrityModule } from './integrity/integrity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { FleetMetricsModule } from './metrics/fleet-metrics.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { ReportsModule } from './reports/reports.module.js';
 import { RotationModule } from './rotation/rotation.module.js';
 import { SecretsModule } from './secrets/secrets.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
@@ -45,6 +46,7 @@ export class AppModule {
         JobsModule,
         SecretsModule,
         RotationModule,
+        ReportsModule,
         IntegrityModule,
         HealthModule,
         FleetMetricsModule,

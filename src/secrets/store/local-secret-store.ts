@@ -21,19 +21,24 @@ export class LocalSecretStore extends SecretStore {
   readonly kind = 'local' as const;
 
   async put(tx: EntityManager, secretId: string, _version: number, payload: string, meta: PutMeta): Promise<number> {
-    // Check-and-set through the primary key: version expected+1 can be written once. A caller that
-    // expected too little collides with the row already there.
+    // Check-and-set in the INSERT itself: it writes only if the latest version is the expected one,
+    // and the primary key stops two writers that both saw it.
     const next = meta.expectedStoreVersion + 1;
+    let inserted: number;
     try {
-      await tx.query('INSERT INTO local_secret_payloads (secret_id, store_version, payload) VALUES ($1, $2, $3)', [
-        secretId,
-        next,
-        payload,
-      ]);
+      const res = (await tx.query(
+        `INSERT INTO local_secret_payloads (secret_id, store_version, payload)
+         SELECT $1::varchar, $2::int, $3::text
+         WHERE (SELECT coalesce(max(store_version), 0) FROM local_secret_payloads WHERE secret_id = $1::varchar) = $4::int
+         RETURNING 1 AS written`,
+        [secretId, next, payload, meta.expectedStoreVersion],
+      )) as unknown;
+      inserted = (res as unknown[]).length;
     } catch (e) {
       if ((e as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION) throw new StoreConflictError();
       throw e;
     }
+    if (inserted !== 1) throw new StoreConflictError();
     return next;
   }
 

@@ -1,0 +1,77 @@
+import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AuditAction } from '../audit/audit-catalogue.js';
+import { Audited } from '../audit/audited.decorator.js';
+import type { Actor } from '../auth/auth.types.js';
+import { CurrentActor } from '../auth/current-actor.decorator.js';
+import { Roles } from '../auth/roles.decorator.js';
+import { GenerateReportResponseDto } from './dto/generate-report-response.dto.js';
+import { ComplianceQuery, FormatQuery, GenerateReportDto, ListReportsQuery } from './dto/report-requests.dto.js';
+import { ReportDocumentDto, ReportListDto } from './dto/report-summary.dto.js';
+import { sendReport } from './report-response.js';
+import { ReportsService } from './reports.service.js';
+
+const PRODUCES = ['application/json', 'text/csv', 'application/pdf'];
+
+/** /api/v1/reports: thin — query in, one service call, a rendered document or DTO out. */
+@ApiTags('reports')
+@ApiBearerAuth()
+@ApiExtraModels(ReportDocumentDto)
+@ApiResponse({ status: 401, description: 'No or invalid token' })
+@ApiResponse({ status: 403, description: 'Role not allowed' })
+@Controller('api/v1/reports')
+export class ReportsController {
+  constructor(private readonly reports: ReportsService) {}
+
+  @Get()
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.ReportsListed)
+  @ApiOperation({ summary: 'Stored reports (kind, period, generated_at, sha256), newest first, keyset-paginated' })
+  @ApiResponse({ status: 200, type: ReportListDto })
+  list(@Query() query: ListReportsQuery): Promise<ReportListDto> {
+    return this.reports.list(query);
+  }
+
+  @Get('compliance')
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.ReportRead)
+  @ApiOperation({ summary: 'The current (month-to-date) compliance summary for a standard; signed, not stored' })
+  @ApiProduces(...PRODUCES)
+  @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'JSON, or CSV / PDF with ?format= or Accept' })
+  async compliance(@Query() query: ComplianceQuery, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
+    return sendReport(reply, await this.reports.currentCompliance(query.standard), query.format, accept);
+  }
+
+  @Get(':id')
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.ReportDownloaded)
+  @ApiOperation({ summary: 'Download a stored report as JSON (canonical), CSV (one table per section) or PDF' })
+  @ApiProduces(...PRODUCES)
+  @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'Content-Disposition names the file, e.g. strongroom-security-report-2026-11-30.pdf' })
+  @ApiResponse({ status: 404, description: 'Unknown report' })
+  async download(
+    @Param('id') id: string,
+    @Query() query: FormatQuery,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendReport(reply, await this.reports.get(id), query.format, accept);
+  }
+
+  @Post()
+  // Not one transaction: generation reads outside any (see ReportsService.generate), and the
+  // stored report commits with its own report.generated row; this row records the request.
+  @Audited(AuditAction.ReportGenerated, { transactional: false })
+  @ApiOperation({
+    summary: 'Generate and store a report of a kind and period now (admin)',
+    description: 'Answers 201 with the stored report, or 202 with a task id when it runs in the background (background=true, or a large inventory).',
+  })
+  @ApiResponse({ status: 201, type: GenerateReportResponseDto })
+  @ApiResponse({ status: 202, type: GenerateReportResponseDto })
+  async generate(@Body() dto: GenerateReportDto, @CurrentActor() actor: Actor): Promise<GenerateReportResponseDto | Response> {
+    const result = await this.reports.request(dto, actor);
+    // A web Response is how a route picks its own status in Nest (202 for a queued task).
+    return result.status === 'pending' ? Response.json(result, { status: 202 }) : result;
+  }
+}

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { REPORT_JOBS } from './report-jobs.js';
+import { ReportGenerationTask } from './report-generation.task.js';
+import { ReportSigner } from './report-signer.js';
+import { ReportsController } from './reports.controller.js';
+import { ReportsRepository } from './reports.repository.js';
+import { ReportsService } from './reports.service.js';
+import { SecretsReportsController } from './secrets-reports.controller.js';
+import { SecretStatsService } from './stats/secret-stats.service.js';
+
+/**
+ * Statistics, the four report kinds (security, compliance, access review, annual), their
+ * downloads (JSON, CSV, PDF), signing, background generation and the scheduled report jobs.
+ */
+@Module({
+  controllers: [SecretsReportsController, ReportsController],
+  providers: [
+    ReportsRepository,
+    ReportSigner,
+    ReportsService,
+    SecretStatsService,
+    ReportGenerationTask,
+    ...REPORT_JOBS,
+  ],
+  exports: [ReportsService],
+})
+export class ReportsModule {}

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { ReportEntity } from './entities/report.entity.js';
+import type { ComplianceStandard, ReportKind, StrongroomReport } from './reports.types.js';
+
+/** The `reports` table: one row per stored report, its document in jsonb. */
+@Injectable()
+export class ReportsRepository {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  async insert(tx: EntityManager, doc: StrongroomReport, generatedBy: string): Promise<ReportEntity> {
+    const row = tx.getRepository(ReportEntity).create({
+      id: doc.id,
+      kind: doc.kind,
+      standard: doc.standard ?? null,
+      periodFrom: new Date(doc.period.from),
+      periodTo: new Date(doc.period.to),
+      generatedAt: new Date(doc.generated_at),
+      generatedBy: generatedBy.slice(0, 256),
+      sha256: doc.integrity.sha256,
+      signature: doc.integrity.signature,
+      keyId: doc.integrity.key_id,
+      document: doc as unknown as Record<string, unknown>,
+    });
+    await tx.getRepository(ReportEntity).insert(row as QueryDeepPartialEntity<ReportEntity>);
+    return row;
+  }
+
+  findById(id: string): Promise<ReportEntity | null> {
+    return this.uow.manager().getRepository(ReportEntity).findOneBy({ id });
+  }
+
+  /** The newest stored report of a kind (and standard). */
+  latest(kind: ReportKind, standard?: ComplianceStandard): Promise<ReportEntity | null> {
+    return this.uow
+      .manager()
+      .getRepository(ReportEntity)
+      .findOne({ where: { kind, ...(standard ? { standard } : {}) }, order: { generatedAt: 'DESC', id: 'DESC' } });
+  }
+
+  /** Newest first, keyset-paginated on (generated_at, id); the document column is not read. */
+  async list(filter: { kind?: ReportKind; standard?: ComplianceStandard }, limit: number, cursor?: string): Promise<{ rows: ReportEntity[]; next: string | null }> {
+    const qb = this.uow
+      .manager()
+      .getRepository(ReportEntity)
+      .createQueryBuilder('r')
+      .select(['r.id', 'r.kind', 'r.standard', 'r.periodFrom', 'r.periodTo', 'r.generatedAt', 'r.generatedBy', 'r.sha256', 'r.keyId'])
+      .orderBy('r.generated_at', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(limit + 1);
+    if (filter.kind) qb.andWhere('r.kind = :kind', { kind: filter.kind });
+    if (filter.standard) qb.andWhere('r.standard = :standard', { standard: filter.standard });
+    if (cursor) {
+      const pos = decodeCursor(cursor);
+      qb.andWhere('(r.generated_at, r.id) < (:at::timestamptz, :id)', { at: pos.at, id: pos.id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return { rows: page, next: rows.length > limit && last ? encodeCursor(last.generatedAt.toISOString(), last.id) : null };
+  }
+}
+
+function encodeCursor(at: string, id: string): string {
+  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { at: string; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at))) return { at, id };
+  } catch {
+    /* fall through */
+  }
+  throw new DomainError(DomainErrorCode.InvalidInput, 'cursor is not valid; pass next_cursor from the previous page');
+}

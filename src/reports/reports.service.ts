@@ -1,0 +1,206 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AuditAction } from '../audit/audit-catalogue.js';
+import { AuditLog } from '../audit/audit-log.service.js';
+import { AuditVerifier } from '../audit/audit-verifier.service.js';
+import { annotateAudit, auditOrigin } from '../audit/audit-scope.js';
+import type { Actor } from '../auth/auth.types.js';
+import { Clock } from '../clock/clock.js';
+import { AppConfig } from '../config/index.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
+import { TaskRunner } from '../tasks/task-runner.js';
+import { TasksService } from '../tasks/tasks.service.js';
+import { accessReviewReport } from './access-review/access-review.js';
+import { annualReport } from './annual/annual-report.js';
+import { complianceReport } from './compliance/compliance-report.js';
+import { inDocumentOrder, jsonSafe } from './document-parts.js';
+import type { GenerateReportResponseDto } from './dto/generate-report-response.dto.js';
+import type { GenerateReportDto, ListReportsQuery } from './dto/report-requests.dto.js';
+import { type ReportListDto, ReportSummaryDto } from './dto/report-summary.dto.js';
+import type { ReportEntity } from './entities/report.entity.js';
+import { ReportSigner } from './report-signer.js';
+import { documentPeriod, monthToDate, requestedPeriod } from './report-period.js';
+import { reportNotFound, standardNotApplicable, standardRequired, storedReportUnreadable } from './reports.errors.js';
+import { ReportsRepository } from './reports.repository.js';
+import { type ComplianceStandard, REPORT_SCHEMA, type ReportBody, type ReportSpec, type StrongroomReport } from './reports.types.js';
+import { securityReport } from './security/security-report.js';
+
+export const REPORT_TASK = 'generate_report';
+
+/** Above these sizes POST /reports generates in the background (security and compliance verify the whole audit chain). */
+export const INLINE_LIMITS = { secrets: 20_000, auditEvents: 200_000 } as const;
+
+const newReportId = () => `rpt_${randomBytes(12).toString('base64url')}`;
+
+/** Who a report is generated for, in its row and audit row. */
+export interface Requester {
+  sub: string;
+  roles: string[];
+}
+
+/**
+ * Report use cases: figures come from SQL aggregation (see the *.queries.ts files), builders lay
+ * them out as a document, the signer seals it (SHA-256 + Ed25519 over the canonical JSON), and
+ * the repository stores it. Figures are read outside any transaction (the audit-chain check alone
+ * walks every audit row on connections of its own); only the insert and its audit row are one.
+ */
+@Injectable()
+export class ReportsService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly repo: ReportsRepository,
+    private readonly signer: ReportSigner,
+    private readonly chain: AuditVerifier,
+    private readonly audit: AuditLog,
+    private readonly tasks: TasksService,
+    private readonly runner: TaskRunner,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+  ) {}
+
+  // ----- building -------------------------------------------------------------------------------
+
+  private body(spec: ReportSpec, now: Date): Promise<ReportBody> {
+    const db = this.uow.manager();
+    switch (spec.kind) {
+      case 'security':
+        return securityReport(db, spec.period, now, this.chain);
+      case 'compliance':
+        return complianceReport(db, spec.standard!, spec.period, now, this.chain, this.config.audit.enabled);
+      case 'access_review':
+        return accessReviewReport(db, spec.period, now);
+      case 'annual':
+        return annualReport(db, spec.period);
+    }
+  }
+
+  /** Builds and seals a report (nothing stored). */
+  async compose(spec: ReportSpec, now = this.clock.now()): Promise<StrongroomReport> {
+    // Inside a transaction the chain check would wait for it (embedded database): refuse early.
+    if (this.uow.inTransaction) throw new Error('reports are generated outside a transaction');
+    const body = await this.body(spec, now);
+    const doc = jsonSafe<Omit<StrongroomReport, 'integrity'> & { integrity: StrongroomReport['integrity'] }>({
+      id: newReportId(),
+      schema: REPORT_SCHEMA,
+      kind: spec.kind,
+      ...(spec.standard ? { standard: spec.standard } : {}),
+      title: body.title,
+      ...(body.subtitle ? { subtitle: body.subtitle } : {}),
+      period: documentPeriod(spec.period),
+      generated_at: now.toISOString(),
+      integrity: { sha256: '', signature: '', key_id: '' },
+      summary: body.summary,
+      ...(body.score ? { score: body.score } : {}),
+      metrics: body.metrics,
+      sections: body.sections,
+    });
+    return this.signer.seal<StrongroomReport>(doc);
+  }
+
+  /**
+   * Generates and stores a report. The figures are read outside any transaction (the chain
+   * verification alone may walk millions of rows); the report row and its `report.generated`
+   * audit row then commit together, with `inTransaction` (a task item's completion) if given.
+   */
+  async generate(
+    spec: ReportSpec,
+    by: Requester,
+    inTransaction?: (tx: EntityManager, reportId: string) => Promise<void>,
+  ): Promise<{ entity: ReportEntity; doc: StrongroomReport }> {
+    const doc = await this.compose(spec);
+    const details = {
+      report_id: doc.id,
+      kind: doc.kind,
+      standard: doc.standard ?? null,
+      period_from: doc.period.from,
+      period_to: doc.period.to,
+      sha256: doc.integrity.sha256,
+    };
+    const entity = await this.uow.run(async (tx) => {
+      const row = await this.repo.insert(tx, doc, by.sub);
+      const origin = auditOrigin() ?? { actor: by.sub, roles: by.roles };
+      await this.audit.record({ ...origin, action: AuditAction.ReportGenerated, outcome: 'success', details });
+      await inTransaction?.(tx, doc.id);
+      return row;
+    });
+    annotateAudit({ details: { report_id: doc.id, generated: true } });
+    return { entity, doc };
+  }
+
+  // ----- HTTP use cases -------------------------------------------------------------------------
+
+  /** POST /reports: generates now, or queues a background task for large inventories (or when asked). */
+  async request(dto: GenerateReportDto, actor: Actor): Promise<GenerateReportResponseDto> {
+    if (dto.kind === 'compliance' && !dto.standard) throw standardRequired();
+    if (dto.kind !== 'compliance' && dto.standard) throw standardNotApplicable();
+    const now = this.clock.now();
+    const spec: ReportSpec = { kind: dto.kind, standard: dto.standard, period: requestedPeriod(dto.kind, now, dto.from, dto.to) };
+    if (dto.background || (await this.isLarge(spec))) {
+      const accepted = await this.tasks.create(
+        REPORT_TASK,
+        { kind: spec.kind, standard: spec.standard ?? null, from: spec.period.from.toISOString(), to: spec.period.to.toISOString(), roles: actor.roles },
+        [spec.kind],
+        actor.sub,
+      );
+      this.runner.nudge();
+      annotateAudit({ details: { kind: spec.kind, background: true } });
+      return { status: 'pending', task_id: accepted.task_id, status_url: accepted.status_url };
+    }
+    const { entity } = await this.generate(spec, actor);
+    return { status: 'completed', report: ReportSummaryDto.from(entity) };
+  }
+
+  private async isLarge(spec: ReportSpec): Promise<boolean> {
+    if (spec.kind === 'annual') return false;
+    const [r] = (await this.uow
+      .manager()
+      .query('SELECT (SELECT count(*) FROM secrets WHERE deleted_at IS NULL) AS secrets, (SELECT count(*) FROM audit_events) AS events')) as {
+      secrets: string;
+      events: string;
+    }[];
+    return Number(r?.secrets) > INLINE_LIMITS.secrets || Number(r?.events) > INLINE_LIMITS.auditEvents;
+  }
+
+  /** GET /secrets/audit/report: a fresh security report, or the latest stored (made now if none). */
+  async securityReport(generateNew: boolean, actor: Actor): Promise<StrongroomReport> {
+    if (!generateNew) {
+      const latest = await this.repo.latest('security');
+      if (latest) {
+        annotateAudit({ details: { report_id: latest.id } });
+        return this.documentOf(latest);
+      }
+    }
+    const now = this.clock.now();
+    const { doc } = await this.generate({ kind: 'security', period: requestedPeriod('security', now) }, actor);
+    return doc;
+  }
+
+  /** GET /reports/compliance: month to date, signed but not stored (the monthly job stores them). */
+  async currentCompliance(standard: ComplianceStandard): Promise<StrongroomReport> {
+    const now = this.clock.now();
+    const doc = await this.compose({ kind: 'compliance', standard, period: monthToDate(now) }, now);
+    annotateAudit({ details: { report_id: doc.id, kind: 'compliance', standard, stored: false } });
+    return doc;
+  }
+
+  async list(q: ListReportsQuery): Promise<ReportListDto> {
+    const { rows, next } = await this.repo.list({ kind: q.kind, standard: q.standard }, q.limit ?? 50, q.cursor);
+    annotateAudit({ details: { count: rows.length } });
+    return { items: rows.map((r) => ReportSummaryDto.from(r)), next_cursor: next };
+  }
+
+  async get(id: string): Promise<StrongroomReport> {
+    const row = await this.repo.findById(id);
+    if (!row) throw reportNotFound(id);
+    annotateAudit({ details: { report_id: id, kind: row.kind } });
+    return this.documentOf(row);
+  }
+
+  /** The stored document, its members back in document order (jsonb sorts object keys). */
+  private documentOf(row: ReportEntity): StrongroomReport {
+    const doc = row.document as unknown as StrongroomReport;
+    if (!doc || typeof doc !== 'object' || !Array.isArray(doc.sections) || !doc.integrity) throw storedReportUnreadable(row.id);
+    return inDocumentOrder(doc);
+  }
+}
