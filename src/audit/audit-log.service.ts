@@ -82,7 +82,7 @@ export class AuditLog {
     const anchor = head ?? (await this.pruneAnchor(tx));
     let seq = anchor ? BigInt(anchor.seq) : 0n;
     let prev = anchor?.hash ?? GENESIS_HASH;
-    const rows: AuditEventEntity[] = events.map((e) => {
+    const rows: ChainRow[] = events.map((e) => {
       seq += 1n;
       const row: Omit<ChainRow, 'hash'> = {
         seq: seq.toString(),
@@ -102,9 +102,11 @@ export class AuditLog {
       };
       const hash = chainHash(prev, row);
       prev = hash;
-      return toEntity({ ...row, hash });
+      return { ...row, hash };
     });
-    await tx.getRepository(AuditEventEntity).insert(rows);
+    // One parameter for the whole batch (the row keys are the column names): far less work per
+    // row than building an ORM insert, on the path every request takes.
+    await tx.query('INSERT INTO audit_events SELECT * FROM json_populate_recordset(NULL::audit_events, $1::json)', [JSON.stringify(rows)]);
   }
 
   /**

@@ -12,8 +12,18 @@ import type { KeyRing } from './key-ring.js';
  */
 const INFO = 'strongroom-fingerprint-v1';
 
+/** Derived once per ring and key id (HKDF per call was a visible share of a write's CPU). */
+const derived = new WeakMap<KeyRing, Map<string, Buffer>>();
+
 function fingerprintKey(ring: KeyRing, keyId: string): Buffer {
-  return Buffer.from(hkdfSync('sha256', ring.kek(keyId), Buffer.alloc(0), INFO, 32));
+  let keys = derived.get(ring);
+  if (!keys) derived.set(ring, (keys = new Map()));
+  let key = keys.get(keyId);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', ring.kek(keyId), Buffer.alloc(0), INFO, 32));
+    keys.set(keyId, key);
+  }
+  return key;
 }
 
 export function fingerprint(ring: KeyRing, keyId: string, plaintext: string, aad: SecretAad): string {
