@@ -1,6 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { PollingLoop } from '../common/polling-loop.js';
 import { AppConfig } from '../config/index.js';
 import type { AlertSeverity } from './alert.types.js';
 import { renderBody, retryDelayMs, SIGNATURE_HEADER, signatureHeader, type StoredAlert, targetHost } from './webhook-payload.js';
@@ -64,10 +64,7 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
   private readonly logger = new Logger('AlertDelivery');
   private readonly options: AlertDeliveryOptions;
   private readonly shutdown = new AbortController();
-  private stopping = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
-  private nudged = false;
+  private readonly loop: PollingLoop;
   /** Epoch ms of the soonest retry this worker scheduled (to wake for it before the next poll). */
   private nextRetryAt = Number.POSITIVE_INFINITY;
 
@@ -77,6 +74,11 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     @Optional() @Inject(ALERT_DELIVERY_OPTIONS) options?: Partial<AlertDeliveryOptions>,
   ) {
     this.options = { ...DEFAULT_ALERT_DELIVERY_OPTIONS, ...options };
+    this.loop = new PollingLoop(
+      () => this.tick(),
+      () => this.idleMs(),
+      (e) => this.logger.error(`alert delivery: ${e.message}`),
+    );
   }
 
   get settings(): Readonly<AlertDeliveryOptions> {
@@ -85,48 +87,26 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
 
   onApplicationBootstrap(): void {
     // TASK_WORKER_ENABLED=false makes a replica serve requests only; another one delivers.
-    if (this.config.tasks.workerEnabled && this.config.alerts.webhookUrls.length > 0) this.loop = this.run();
+    if (this.config.tasks.workerEnabled && this.config.alerts.webhookUrls.length > 0) this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
     this.shutdown.abort();
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Look for due deliveries now instead of at the next poll. */
   nudge(): void {
-    this.nudged = true;
-    this.wake?.();
+    this.loop.nudge();
   }
 
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      let worked = 0;
-      try {
-        worked = await this.tick();
-      } catch (e) {
-        this.logger.error(`alert delivery: ${(e as Error).message}`);
-      }
-      if (worked === 0 && !this.stopping) await this.idle();
-    }
-  }
-
-  private async idle(): Promise<void> {
-    if (this.nudged) {
-      this.nudged = false;
-      return;
-    }
+  /** The next wait: the poll interval, or less when a scheduled retry falls due sooner. */
+  private idleMs(): number {
     const now = Date.now();
     if (this.nextRetryAt <= now) this.nextRetryAt = Number.POSITIVE_INFINITY;
-    const wait = Math.max(0, Math.min(this.options.pollIntervalMs, this.nextRetryAt - now + 5));
-    const ac = new AbortController();
-    this.wake = () => ac.abort();
-    await delay(wait, undefined, { signal: ac.signal }).catch(() => undefined);
-    this.wake = undefined;
-    this.nudged = false;
+    return Math.min(this.options.pollIntervalMs, this.nextRetryAt - now + 5);
   }
+
 
   /** Claims and sends one batch; returns how many deliveries it worked on. */
   async tick(): Promise<number> {

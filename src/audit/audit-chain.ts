@@ -23,6 +23,24 @@ export interface ChainRow {
   hash: string;
 }
 
+/** The fields of a chain row, in column order (the CSV export and the offline verifier use it). */
+export const CHAIN_FIELDS = [
+  'seq',
+  'occurred_at',
+  'actor',
+  'roles',
+  'action',
+  'outcome',
+  'secret_id',
+  'secret_name',
+  'request_id',
+  'client_ip',
+  'user_agent',
+  'details',
+  'prev_hash',
+  'hash',
+] as const satisfies readonly (keyof ChainRow)[];
+
 /** Deterministic JSON: object keys sorted at every depth, no whitespace. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);

@@ -1,4 +1,4 @@
-import type { ChainRow } from './audit-chain.js';
+import { CHAIN_FIELDS, type ChainRow } from './audit-chain.js';
 import type { SignedCheckpoint } from './checkpoint-signature.js';
 
 /**
@@ -39,19 +39,4 @@ export interface ExportEndLine {
 }
 
 /** The CSV export's columns (one row per event; RFC 4180 quoting, LF line ends as COPY writes them). */
-export const CSV_COLUMNS = [
-  'seq',
-  'occurred_at',
-  'actor',
-  'roles',
-  'action',
-  'outcome',
-  'secret_id',
-  'secret_name',
-  'request_id',
-  'client_ip',
-  'user_agent',
-  'details',
-  'prev_hash',
-  'hash',
-] as const;
+export const CSV_COLUMNS = CHAIN_FIELDS;

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { type ChainRow, type ChainVerdict, ChainVerifier, GENESIS_HASH } from './audit-chain.js';
+import { CHAIN_FIELDS, type ChainRow, type ChainVerdict, ChainVerifier, GENESIS_HASH } from './audit-chain.js';
 import { checkpointSignatureValid, keyIdOf, type SignedCheckpoint } from './checkpoint-signature.js';
 import { EXPORT_FORMAT, type ExportHeaderLine } from './export-format.js';
 
@@ -22,22 +22,6 @@ export interface ExportVerifyOptions {
   allowPartial?: boolean;
 }
 
-const CHAIN_FIELDS = [
-  'seq',
-  'occurred_at',
-  'actor',
-  'roles',
-  'action',
-  'outcome',
-  'secret_id',
-  'secret_name',
-  'request_id',
-  'client_ip',
-  'user_agent',
-  'details',
-  'prev_hash',
-  'hash',
-] as const satisfies readonly (keyof ChainRow)[];
 
 const PARTIAL_REASON =
   'this export covers a time range (from/to), so it cannot prove the chain is complete; verify it with --allow-partial';

@@ -1,7 +1,6 @@
 import { Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { PageQuery } from '../common/page-query.js';
 import { AuditAction } from '../audit/audit-catalogue.js';
 import { Audited } from '../audit/audited.decorator.js';
 import type { Actor } from '../auth/auth.types.js';
@@ -9,19 +8,6 @@ import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';
 import { JobRunDto, JobsOverviewDto } from './dto/job-run.dto.js';
 import { JobsService } from './jobs.service.js';
-
-class JobsQuery {
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @IsOptional()
-  @IsString()
-  cursor?: string;
-}
 
 @ApiTags('jobs')
 @ApiBearerAuth()
@@ -34,7 +20,7 @@ export class JobsController {
   @Audited(AuditAction.JobsRead)
   @ApiOperation({ summary: 'Scheduled jobs, their schedules and recent runs (newest first)' })
   @ApiResponse({ status: 200, type: JobsOverviewDto })
-  list(@Query() q: JobsQuery): Promise<JobsOverviewDto> {
+  list(@Query() q: PageQuery): Promise<JobsOverviewDto> {
     return this.jobs.overview(q.limit ?? 50, q.cursor);
   }
 

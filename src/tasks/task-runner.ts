@@ -1,9 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/index.js';
 import { TaskEntity } from './entities/task.entity.js';
 import { TaskItemEntity } from './entities/task-item.entity.js';
+import { PollingLoop } from '../common/polling-loop.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { type ItemContext, PermanentItemError, RunAlone, type TaskHandler } from './task-handler.js';
 
@@ -18,9 +18,11 @@ export class ItemAlreadyFinishedError extends Error {}
 export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(TaskRunner.name);
   private readonly handlers = new Map<string, TaskHandler>();
-  private stopping = false;
-  private loop: Promise<void> | undefined;
-  private wake: (() => void) | undefined;
+  private readonly loop = new PollingLoop(
+    () => this.tick(),
+    () => this.config.tasks.pollIntervalMs,
+    (e) => this.logger.error(`task worker: ${e.message}`),
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -33,35 +35,16 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
   }
 
   onApplicationBootstrap(): void {
-    if (this.config.tasks.workerEnabled) this.loop = this.run();
+    if (this.config.tasks.workerEnabled) this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    this.wake?.();
-    await this.loop;
+    await this.loop.stop();
   }
 
   /** Asks the worker to look for work now instead of at its next poll. */
   nudge(): void {
-    this.wake?.();
-  }
-
-  private async run(): Promise<void> {
-    while (!this.stopping) {
-      let worked = 0;
-      try {
-        worked = await this.tick();
-      } catch (e) {
-        this.logger.error(`task worker: ${(e as Error).message}`);
-      }
-      if (worked === 0 && !this.stopping) {
-        const ac = new AbortController();
-        this.wake = () => ac.abort();
-        await delay(this.config.tasks.pollIntervalMs, undefined, { signal: ac.signal }).catch(() => undefined);
-        this.wake = undefined;
-      }
-    }
+    this.loop.nudge();
   }
 
   /** Claims and processes one batch; returns how many items it worked on. */
@@ -82,7 +65,7 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
       for (let i = 0; i < mine.length; i += size) units.push(mine.slice(i, i + size));
     }
     const lanes = Array.from({ length: Math.min(this.config.tasks.concurrency, units.length) }, async () => {
-      for (let unit = units.shift(); unit && !this.stopping; unit = units.shift()) {
+      for (let unit = units.shift(); unit && !this.loop.stopped; unit = units.shift()) {
         const task = tasks.get(unit[0]!.taskId)!;
         if (unit.length === 1 && !this.handlers.get(task.kind)?.batchSize) await this.process(task, unit[0]!);
         else await this.processBatch(task, unit);

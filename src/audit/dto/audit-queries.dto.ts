@@ -1,18 +1,9 @@
+import { PageQuery } from '../../common/page-query.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
-class Page {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-}
-
-export class AuditEventsQuery extends Page {
+export class AuditEventsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Exact actor (JWT sub, or system:<job>, or anonymous)' })
   @IsOptional()
   @IsString()
@@ -49,7 +40,7 @@ export class AuditEventsQuery extends Page {
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
   @IsOptional()
   @Matches(/^\d{1,19}$/, { message: 'cursor is not valid; pass next_cursor from the previous page' })
-  cursor?: string;
+  declare cursor?: string;
 }
 
 export const EXPORT_FORMATS = ['jsonl', 'csv'] as const;
@@ -76,16 +67,10 @@ export class AuditExportQuery {
   format?: ExportFormat;
 }
 
-export class FindingsQuery extends Page {
+export class FindingsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['value_read_spike', 'repeated_denials', 'unusual_hour', 'deleted_or_expired_read', 'new_actor', 'integrity_failure', 'audit_chain_broken'] })
   @IsOptional()
   @IsString()
   @MaxLength(32)
   kind?: string;
-
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }

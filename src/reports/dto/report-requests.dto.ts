@@ -1,3 +1,4 @@
+import { PageQuery } from '../../common/page-query.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
@@ -27,7 +28,7 @@ export class ComplianceQuery extends FormatQuery {
   standard: ComplianceStandard;
 }
 
-export class ListReportsQuery {
+export class ListReportsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: REPORT_KINDS })
   @IsOptional()
   @IsIn(REPORT_KINDS as unknown as string[])
@@ -38,18 +39,7 @@ export class ListReportsQuery {
   @IsIn(COMPLIANCE_STANDARDS as unknown as string[])
   standard?: ComplianceStandard;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(200)
-  limit?: number;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  cursor?: string;
 }
 
 export class GenerateReportDto {

@@ -1,3 +1,4 @@
+import { PageQuery } from '../../common/page-query.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
@@ -8,7 +9,7 @@ const toArray = ({ value }: { value: unknown }) => (value === undefined ? undefi
 
 export const ROTATION_STATUSES = ['none', 'pending', 'in_progress', 'completed', 'failed', 'rotation_due'] as const;
 
-export class ListSecretsQuery {
+export class ListSecretsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: SECRET_TYPES })
   @IsOptional()
   @IsIn(SECRET_TYPES as unknown as string[])
@@ -37,18 +38,4 @@ export class ListSecretsQuery {
   @IsOptional()
   @IsIn(ROTATION_STATUSES as unknown as string[])
   rotation_status?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'Opaque cursor from next_cursor' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
