@@ -72,7 +72,6 @@ export class AppConfig {
     enabled: boolean;
     maxAttempts: number;
     retryBaseDelayMs: number;
-    previousVersionGraceHours: number;
     /** An unfinished rotation not touched for this long was interrupted (crash) and is resumed. */
     resumeAfterSeconds: number;
   };
@@ -201,7 +200,6 @@ export function parseConfig(env: Env): AppConfig {
       enabled: bool(env, 'SECRET_ROTATION_ENABLED', true),
       maxAttempts: int(env, 'ROTATION_MAX_ATTEMPTS', 5, 1, 50),
       retryBaseDelayMs: int(env, 'ROTATION_RETRY_BASE_DELAY_MS', 1000, 0, 3_600_000),
-      previousVersionGraceHours: int(env, 'ROTATION_PREVIOUS_GRACE_HOURS', 24, 0, 24 * 365),
       resumeAfterSeconds: int(env, 'ROTATION_RESUME_AFTER_SECONDS', 120, 1, 86_400),
     },
     audit: {
