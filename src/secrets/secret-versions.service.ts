@@ -75,6 +75,36 @@ export class SecretVersions {
   }
 
   /**
+   * Writes version 1 of a secret created in this transaction, straight as current: nothing to
+   * demote, no version to look up (half the statements of `append`). The caller inserted the
+   * secret row with current_version 1 and current_store_version 1.
+   */
+  async writeFirst(tx: EntityManager, secret: SecretEntity, plaintext: string, actor: string): Promise<SecretVersionEntity> {
+    const aad = { secretId: secret.id, version: 1 };
+    const payload = this.encrypts(secret) ? this.cipher.seal(plaintext, aad) : plaintext;
+    const storeVersion = await this.put(tx, secret, 1, payload, 0);
+    if (storeVersion !== secret.currentStoreVersion) {
+      await tx.query('UPDATE secrets SET current_store_version = $2 WHERE id = $1', [secret.id, storeVersion]);
+      secret.currentStoreVersion = storeVersion;
+    }
+    const { fingerprint, keyId: fingerprintKeyId } = this.cipher.fingerprint(plaintext, aad);
+    const row = tx.getRepository(SecretVersionEntity).create({
+      secretId: secret.id,
+      version: 1,
+      state: 'current',
+      storeVersion,
+      keyId: this.cipher.keyIdOf(payload),
+      fingerprint,
+      fingerprintKeyId,
+      createdAt: secret.createdAt,
+      createdBy: actor,
+      destroyedAt: null,
+    });
+    await tx.getRepository(SecretVersionEntity).insert(row);
+    return row;
+  }
+
+  /**
    * Makes `row` the current version: current → previous (or destroyed with `revokePrevious`),
    * previous → deprecated. A partial unique index guarantees one current version per secret.
    */

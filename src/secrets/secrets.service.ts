@@ -293,8 +293,8 @@ export class SecretsService {
       tags: dto.tags ?? {},
       store,
       encryptLocally: store === 'local' ? true : (dto.encrypt_locally ?? false),
-      currentVersion: 0,
-      currentStoreVersion: 0,
+      currentVersion: 1,
+      currentStoreVersion: 1,
       createdAt: now,
       createdBy: actor.sub,
       updatedAt: now,
@@ -315,7 +315,7 @@ export class SecretsService {
       if (isUniqueViolation(e)) throw duplicateName(dto.name);
       throw e;
     }
-    await this.versions.append(tx, secret, value, actor.sub, 'current');
+    await this.versions.writeFirst(tx, secret, value, actor.sub);
     return secret;
   }
 
