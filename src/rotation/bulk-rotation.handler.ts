@@ -3,7 +3,6 @@ import { systemActor, type Actor } from '../auth/auth.types.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { type ItemContext, PermanentItemError, RunAlone, TaskHandler } from '../tasks/task-handler.js';
-import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { RotationEntity } from './entities/rotation.entity.js';
 import { type RotationHooks, RotationService } from './rotation.service.js';
@@ -44,11 +43,9 @@ export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
       finished: (tx, rotation) =>
         rotation.status === 'completed' ? ctx.markDone(tx) : ctx.markFailed(tx, rotation.lastError ?? 'rotation failed'),
     };
-    if (ctx.inBatch) {
-      // Staged rotations (external targets) and resumed ones commit step by step: not in a batch.
-      const secret = await this.uow.manager().getRepository(SecretEntity).findOneBy({ id: item.target });
-      if (item.ref || (secret && this.rotation.rotatorOf(secret).external)) throw new RunAlone();
-    }
+    // A resumed staged rotation commits step by step: not in a batch (rotate() says the same of
+    // a new staged rotation by throwing RunAlone).
+    if (ctx.inBatch && item.ref) throw new RunAlone();
     if (item.ref) {
       const started = await this.uow.manager().getRepository(RotationEntity).findOneBy({ id: item.ref });
       if (started && started.status !== 'completed' && started.status !== 'failed') {

@@ -12,6 +12,7 @@ import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { AppConfig } from '../config/index.js';
 import { canGenerate, generateValue, type SecretType, validateUserValue } from '../crypto/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import { RunAlone } from '../tasks/task-handler.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
@@ -93,6 +94,8 @@ export class RotationService {
     annotateAudit({ secretId: secret.id, secretName: secret.name });
     const rotator = this.rotatorOf(secret);
     this.checkRotatable(secret, req);
+    // A single attempt is asked for inside a batch transaction: staged rotations need their own.
+    if (options.singleAttempt && rotator.external) throw new RunAlone();
     const rotation = rotator.external
       ? await this.rotateStaged(secret, rotator, req, actor, trigger, hooks)
       : options.singleAttempt
@@ -230,8 +233,11 @@ export class RotationService {
       const now = this.clock.now();
       const rotation = existing ?? this.newRecord(secret, 'generated', req, actor, trigger, now);
       rotation.fromVersion = rotation.fromVersion ?? secret.currentVersion;
-      const row = await this.versions.append(tx, secret, value, actor.sub, 'pending');
-      await this.versions.promote(tx, secret, row, { revokePrevious: req.emergency ?? rotation.emergency });
+      // Straight to current: the one UPDATE of the secret row happens in complete().
+      const row = await this.versions.append(tx, secret, value, actor.sub, 'current', {
+        revokePrevious: req.emergency ?? rotation.emergency,
+        touchSecret: false,
+      });
       return this.complete(tx, secret, rotation, row, attempt, actor, hooks);
     });
   }
@@ -350,9 +356,10 @@ export class RotationService {
     await tx.query(
       // A secret rotated because it expired gets the new value's lifetime: valid until the next rotation.
       `UPDATE secrets SET last_rotated_at = $2, next_rotation_at = $3, rotation_status = 'completed', updated_at = $2,
-         expires_at = CASE WHEN expires_at <= $2 THEN $3 ELSE expires_at END
+         expires_at = CASE WHEN expires_at <= $2 THEN $3 ELSE expires_at END,
+         current_version = $4, current_store_version = $5
        WHERE id = $1`,
-      [secret.id, now, addDays(now, interval)],
+      [secret.id, now, addDays(now, interval), row.version, row.storeVersion],
     );
     Object.assign(rotation, {
       status: 'completed',

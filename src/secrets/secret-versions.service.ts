@@ -39,13 +39,19 @@ export class SecretVersions {
     private readonly clock: Clock,
   ) {}
 
-  /** Writes `plaintext` as the next version; `current` promotes it at once, `pending` stages it. */
+  /**
+   * Writes `plaintext` as the next version: `pending` stages it (promote later), `current` makes it
+   * current at once (the old current becomes previous, or is destroyed with `revokePrevious`).
+   * With `touchSecret: false` the caller updates the secret row itself (current_version,
+   * current_store_version, updated_at) in the same transaction.
+   */
   async append(
     tx: EntityManager,
     secret: SecretEntity,
     plaintext: string,
     actor: string,
     state: Extract<VersionState, 'current' | 'pending'>,
+    options: { revokePrevious?: boolean; touchSecret?: boolean } = {},
   ): Promise<SecretVersionEntity> {
     const [latest] = (await tx.query(
       'SELECT coalesce(max(version), 0)::int AS version, coalesce(max(store_version), 0)::int AS store_version FROM secret_versions WHERE secret_id = $1',
@@ -57,20 +63,34 @@ export class SecretVersions {
     const storeVersion = await this.put(tx, secret, version, payload, latest!.store_version);
     const { fingerprint, keyId: fingerprintKeyId } = this.cipher.fingerprint(plaintext, aad);
 
+    const now = this.clock.now();
+    if (state === 'current') await this.demote(tx, secret, options.revokePrevious ?? false);
     const row = tx.getRepository(SecretVersionEntity).create({
       secretId: secret.id,
       version,
-      state: 'pending',
+      state,
       storeVersion,
       keyId: this.cipher.keyIdOf(payload),
       fingerprint,
       fingerprintKeyId,
-      createdAt: this.clock.now(),
+      createdAt: now,
       createdBy: actor,
       destroyedAt: null,
     });
     await tx.getRepository(SecretVersionEntity).insert(row);
-    if (state === 'current') await this.promote(tx, secret, row);
+    if (state === 'current') {
+      if (options.touchSecret ?? true) {
+        await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1', [
+          secret.id,
+          version,
+          storeVersion,
+          now,
+        ]);
+      }
+      secret.currentVersion = version;
+      secret.currentStoreVersion = storeVersion;
+      secret.updatedAt = now;
+    }
     return row;
   }
 
@@ -115,16 +135,7 @@ export class SecretVersions {
     options: { revokePrevious?: boolean } = {},
   ): Promise<void> {
     const now = this.clock.now();
-    if (options.revokePrevious) {
-      await tx.query("UPDATE secret_versions SET state = 'deprecated' WHERE secret_id = $1 AND state = 'previous'", [secret.id]);
-      const old = await tx.getRepository(SecretVersionEntity).findBy({ secretId: secret.id, state: 'current' });
-      await this.destroy(tx, secret, old);
-    } else {
-      await tx.query(
-        "UPDATE secret_versions SET state = CASE state WHEN 'current' THEN 'previous' ELSE 'deprecated' END WHERE secret_id = $1 AND state IN ('current', 'previous')",
-        [secret.id],
-      );
-    }
+    await this.demote(tx, secret, options.revokePrevious ?? false);
     await tx.query("UPDATE secret_versions SET state = 'current' WHERE secret_id = $1 AND version = $2", [secret.id, row.version]);
     row.state = 'current';
     await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1', [
@@ -136,6 +147,23 @@ export class SecretVersions {
     secret.currentVersion = row.version;
     secret.currentStoreVersion = row.storeVersion;
     secret.updatedAt = now;
+  }
+
+  /**
+   * Makes room for a new current version: previous → deprecated, and current → previous (or
+   * destroyed at once with `revoke`). A partial unique index keeps one current version.
+   */
+  private async demote(tx: EntityManager, secret: SecretEntity, revoke: boolean): Promise<void> {
+    if (revoke) {
+      await tx.query("UPDATE secret_versions SET state = 'deprecated' WHERE secret_id = $1 AND state = 'previous'", [secret.id]);
+      const old = await tx.getRepository(SecretVersionEntity).findBy({ secretId: secret.id, state: 'current' });
+      await this.destroy(tx, secret, old);
+    } else {
+      await tx.query(
+        "UPDATE secret_versions SET state = CASE state WHEN 'current' THEN 'previous' ELSE 'deprecated' END WHERE secret_id = $1 AND state IN ('current', 'previous')",
+        [secret.id],
+      );
+    }
   }
 
   /** Destroys versions' payloads in the store and marks them destroyed. */
