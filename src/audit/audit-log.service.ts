@@ -8,7 +8,6 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { type ChainRow, chainHash, GENESIS_HASH } from './audit-chain.js';
 import type { AuditEventInput } from './audit-catalogue.js';
-import { AuditEventEntity } from './entities/audit-event.entity.js';
 import { GroupCommit } from './group-commit.js';
 
 export const AUDIT_CHAIN_LOCK = 'audit-chain';
@@ -130,43 +129,3 @@ function text(s: string, max?: number): string {
   return cut.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 const optText = (s: string | null | undefined, max: number) => (s === null || s === undefined ? null : text(s, max));
-
-export function toEntity(row: ChainRow): AuditEventEntity {
-  const e = new AuditEventEntity();
-  Object.assign(e, {
-    seq: row.seq,
-    occurredAt: new Date(row.occurred_at),
-    actor: row.actor,
-    roles: row.roles,
-    action: row.action,
-    outcome: row.outcome,
-    secretId: row.secret_id,
-    secretName: row.secret_name,
-    requestId: row.request_id,
-    clientIp: row.client_ip,
-    userAgent: row.user_agent,
-    details: row.details,
-    prevHash: row.prev_hash,
-    hash: row.hash,
-  });
-  return e;
-}
-
-export function toChainRow(e: AuditEventEntity): ChainRow {
-  return {
-    seq: String(e.seq),
-    occurred_at: e.occurredAt.toISOString(),
-    actor: e.actor,
-    roles: e.roles,
-    action: e.action,
-    outcome: e.outcome,
-    secret_id: e.secretId,
-    secret_name: e.secretName,
-    request_id: e.requestId,
-    client_ip: e.clientIp,
-    user_agent: e.userAgent,
-    details: e.details,
-    prev_hash: e.prevHash,
-    hash: e.hash,
-  };
-}

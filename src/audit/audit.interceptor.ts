@@ -4,7 +4,7 @@ import type { AppRequest } from '../common/http-request.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AuditLog } from './audit-log.service.js';
 import { type AuditAnnotations, runInAuditScope } from './audit-scope.js';
-import { requestAuditEvent } from './request-audit.js';
+import { requestAuditEvent, requestOrigin } from './request-audit.js';
 
 /**
  * Writes the success row of every @Audited route. A request that changes state runs in one unit
@@ -23,10 +23,7 @@ export class AuditInterceptor implements NestInterceptor {
     const req = context.switchToHttp().getRequest<AppRequest>();
     const spec = req.auditRoute;
     if (!spec) return next.handle();
-    const base = requestAuditEvent(req, spec.action, 'success', {});
-    const annotations: AuditAnnotations = {
-      origin: { actor: base.actor, roles: base.roles, requestId: base.requestId, clientIp: base.clientIp, userAgent: base.userAgent },
-    };
+    const annotations: AuditAnnotations = { origin: requestOrigin(req) };
     (req as AppRequest & { auditAnnotations?: AuditAnnotations }).auditAnnotations = annotations;
     const changesState = spec.transactional ?? (req.method !== 'GET' && req.method !== 'HEAD');
 

@@ -2,6 +2,17 @@ import type { AppRequest } from '../common/http-request.js';
 import type { AuditAnnotations } from './audit-scope.js';
 import type { AuditAction, AuditEventInput, AuditOutcome } from './audit-catalogue.js';
 
+/** Who made the request and from where: the part of its audit rows the handler cannot change. */
+export function requestOrigin(req: AppRequest): NonNullable<AuditAnnotations['origin']> {
+  return {
+    actor: req.user?.sub ?? 'anonymous',
+    roles: req.user?.roles ?? [],
+    requestId: String(req.id),
+    clientIp: req.ip ?? null,
+    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
+  };
+}
+
 /** Builds the audit event of an HTTP request from what the request and the handler tell. */
 export function requestAuditEvent(
   req: AppRequest,
@@ -13,15 +24,11 @@ export function requestAuditEvent(
   const params = (req.params ?? {}) as Record<string, string>;
   const spec = req.auditRoute;
   return {
+    ...(annotations.origin ?? requestOrigin(req)),
     action,
     outcome,
-    actor: req.user?.sub ?? 'anonymous',
-    roles: req.user?.roles ?? [],
     secretId: annotations.secretId ?? (spec?.secretParam ? params[spec.secretParam] : undefined) ?? null,
     secretName: annotations.secretName ?? null,
-    requestId: String(req.id),
-    clientIp: req.ip ?? null,
-    userAgent: typeof req.headers['user-agent'] === 'string' ? req.headers['user-agent'] : null,
     details: {
       method: req.method,
       route: req.routeOptions?.url ?? null,

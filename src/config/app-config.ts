@@ -125,19 +125,6 @@ export class AppConfig {
   }
 }
 
-/** Variables whose values are secrets: never logged, never echoed in errors. */
-export const SENSITIVE_VARIABLES = [
-  'DATABASE_URL',
-  'VAULT_TOKEN',
-  'VAULT_SECRET_ID',
-  'LOCAL_ENCRYPTION_KEY',
-  'LOCAL_ENCRYPTION_KEYS_PREVIOUS',
-  'JWT_SECRET',
-  'AUDIT_SIGNING_KEY',
-  'METRICS_TOKEN',
-  'ALERT_WEBHOOK_SECRET',
-] as const;
-
 const BASE64_32 = /^[A-Za-z0-9+/]{43}=$/;
 
 function encryptionKey(name: string, raw: string): string {

@@ -514,9 +514,9 @@ export class RotationService {
 
   private async readValue(secretId: string): Promise<string> {
     const tx = this.uow.manager();
-    const secret = await this.loadLive(tx, secretId);
-    const row = await tx.getRepository(SecretVersionEntity).findOneBy({ secretId, version: secret.currentVersion });
-    return this.versions.read(tx, secret, row);
+    const found = await this.versions.locate(tx, secretId);
+    if (!found) throw secretNotFound(secretId);
+    return this.versions.serve(tx, found);
   }
 
   private async readVersionValue(secret: SecretEntity, row: SecretVersionEntity): Promise<string> {

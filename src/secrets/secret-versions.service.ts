@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { annotateAudit } from '../audit/audit-scope.js';
 import { Clock } from '../clock/clock.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
@@ -13,7 +12,7 @@ import {
   StoreUnavailableError,
 } from './store/secret-store.port.js';
 
-interface ServingRow {
+export interface ServingRow {
   id: string;
   name: string;
   secret_type: string;
@@ -176,29 +175,13 @@ export class SecretVersions {
     );
   }
 
-  /** Reads and decrypts one version. Destroyed: 410; pending or unknown: 404. */
-  async read(tx: EntityManager, secret: SecretEntity, row: SecretVersionEntity | null, requested?: number): Promise<string> {
-    if (!row || row.state === 'pending') {
-      throw new DomainError(DomainErrorCode.NotFound, `version ${requested ?? secret.currentVersion} of secret ${secret.id} not found`);
-    }
-    if (row.state === 'destroyed') {
-      throw new DomainError(DomainErrorCode.Gone, `version ${row.version} of secret ${secret.id} was destroyed`);
-    }
-    const payload = await this.storeCall(() => this.stores.for(secret.store).get(tx, secret.id, row.storeVersion));
-    return this.decode(secret, row.version, payload);
-  }
-
   /**
-   * The hot read path (GET …/value): the secret, the requested version and, for the local store,
-   * its payload in one round trip, with plain SQL (no entity hydration). Vault payloads are then
-   * fetched from Vault. Returns null for an unknown or deleted secret.
+   * The read path (GET …/value and rotations): the secret, the requested version (default: the
+   * current one) and, for the local store, its payload in one round trip of plain SQL. Returns
+   * null for an unknown or deleted secret; `serve` turns the row into the value.
    */
-  async readForServing(
-    tx: EntityManager,
-    secretId: string,
-    version?: number,
-  ): Promise<{ id: string; name: string; secretType: string; version: number; value: string } | null> {
-    const [r] = (await tx.query(
+  async locate(tx: EntityManager, secretId: string, version?: number): Promise<ServingRow | null> {
+    const [row] = (await tx.query(
       `SELECT s.id, s.name, s.secret_type, s.store, s.encrypt_locally, s.current_version,
               v.version, v.state, v.store_version, p.payload
        FROM secrets s
@@ -207,23 +190,24 @@ export class SecretVersions {
        WHERE s.id = $1 AND s.deleted_at IS NULL`,
       [secretId, version ?? null],
     )) as ServingRow[];
-    if (!r) return null;
-    annotateAudit({ secretId: r.id, secretName: r.name, details: { version: version ?? r.current_version } });
-    const secret = { id: r.id, store: r.store, encryptLocally: r.encrypt_locally } as Pick<SecretEntity, 'id' | 'store' | 'encryptLocally'>;
+    return row ?? null;
+  }
+
+  /** The value of a located version. Destroyed: 410; pending or unknown: 404. Vault payloads are fetched here. */
+  async serve(tx: EntityManager, r: ServingRow, requested?: number): Promise<string> {
     if (r.version === null || r.state === 'pending') {
-      throw new DomainError(DomainErrorCode.NotFound, `version ${version ?? r.current_version} of secret ${r.id} not found`);
+      throw new DomainError(DomainErrorCode.NotFound, `version ${requested ?? r.current_version} of secret ${r.id} not found`);
     }
     if (r.state === 'destroyed') throw new DomainError(DomainErrorCode.Gone, `version ${r.version} of secret ${r.id} was destroyed`);
-    let payload = r.payload;
-    if (r.store !== 'local') payload = await this.storeCall(() => this.stores.for(r.store).get(tx, r.id, r.store_version!));
+    const payload = r.store === 'local' ? r.payload : await this.storeCall(() => this.stores.for(r.store).get(tx, r.id, r.store_version!));
     if (payload === null) {
       throw new DomainError(DomainErrorCode.Unprocessable, 'the store no longer holds this version; run an integrity check');
     }
-    return { id: r.id, name: r.name, secretType: r.secret_type, version: r.version, value: this.decode(secret as SecretEntity, r.version, payload) };
+    return this.decode({ id: r.id, store: r.store, encryptLocally: r.encrypt_locally }, r.version, payload);
   }
 
   /** Turns a stored payload back into the value (envelope or, for Vault without local encryption, plain). */
-  decode(secret: SecretEntity, version: number, payload: string): string {
+  decode(secret: Pick<SecretEntity, 'id' | 'store' | 'encryptLocally'>, version: number, payload: string): string {
     if (!this.encrypts(secret)) return payload;
     try {
       return this.cipher.open(payload, { secretId: secret.id, version });

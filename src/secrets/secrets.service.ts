@@ -146,10 +146,13 @@ export class SecretsService {
   }
 
   async readValue(id: string, version?: number): Promise<SecretValueResponseDto> {
-    const read = await this.versions.readForServing(this.uow.manager(), id, version);
-    if (!read) throw secretNotFound(id);
+    const tx = this.uow.manager();
+    const found = await this.versions.locate(tx, id, version);
+    if (!found) throw secretNotFound(id);
+    annotateAudit({ secretId: found.id, secretName: found.name, details: { version: version ?? found.current_version } });
+    const value = await this.versions.serve(tx, found, version);
     this.metrics.secretAccessed();
-    return { id: read.id, name: read.name, secret_type: read.secretType, version: read.version, value: read.value };
+    return { id: found.id, name: found.name, secret_type: found.secret_type, version: found.version!, value };
   }
 
   async listVersions(id: string): Promise<SecretVersionResponseDto[]> {
