@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { ConfigError } from './config.errors.js';
 import { bool, cron, type Env, int, list, oneOf, str, url } from './env-parsers.js';
 
@@ -116,6 +117,14 @@ export class AppConfig {
 
   readonly jobs: { enabled: boolean; schedules: Record<JobName, string> };
 
+  /** Where external rotators (postgres_role, …) may connect; see src/rotation/rotator-target.ts. */
+  readonly rotators: {
+    /** ROTATOR_ALLOWED_HOSTS: empty = no external rotator target is allowed. */
+    allowedHosts: RotatorAllowList;
+    connectTimeoutMs: number;
+    statementTimeoutMs: number;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -132,6 +141,36 @@ function encryptionKey(name: string, raw: string): string {
     throw new ConfigError(`${name} must be the base64 encoding of exactly 32 bytes (e.g. openssl rand -base64 32)`);
   }
   return raw;
+}
+
+/** ROTATOR_ALLOWED_HOSTS parsed: exact host names, and networks (an IP is a /32 or /128). */
+export interface RotatorAllowList {
+  names: string[];
+  networks: { address: string; prefix: number; family: 4 | 6 }[];
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
+
+function rotatorAllowList(entries: string[]): RotatorAllowList {
+  const allow: RotatorAllowList = { names: [], networks: [] };
+  for (const raw of entries) {
+    const entry = raw.toLowerCase().replace(/\.$/, '');
+    const [address, prefixText, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 4 || family === 6) {
+      const max = family === 4 ? 32 : 128;
+      const prefix = prefixText === undefined ? max : /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+      if (extra === undefined && prefix >= 0 && prefix <= max) {
+        allow.networks.push({ address: address!, prefix, family });
+        continue;
+      }
+    } else if (prefixText === undefined && HOST_NAME.test(entry)) {
+      allow.names.push(entry);
+      continue;
+    }
+    throw new ConfigError(`ROTATOR_ALLOWED_HOSTS entry "${raw}" is not a host name, an IP address or a CIDR (e.g. db.internal, 10.0.0.5, 10.0.0.0/8)`);
+  }
+  return allow;
 }
 
 /** Parses and validates the environment. Throws ConfigError with one line naming the variable. */
@@ -223,6 +262,11 @@ export function parseConfig(env: Env): AppConfig {
       retryBaseDelayMs: int(env, 'ALERT_RETRY_BASE_DELAY_MS', 1000, 10, 3_600_000),
     },
     jobs: { enabled: bool(env, 'JOBS_ENABLED', true), schedules },
+    rotators: {
+      allowedHosts: rotatorAllowList(list(env, 'ROTATOR_ALLOWED_HOSTS')),
+      connectTimeoutMs: int(env, 'ROTATOR_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
+      statementTimeoutMs: int(env, 'ROTATOR_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    },
   });
 
   if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {

@@ -48,7 +48,7 @@ export class RotationController {
     @Body() dto: RotateSecretDto,
     @CurrentActor() actor: Actor,
   ): Promise<RotationResponseDto | DryRunResponseDto> {
-    if (query.dry_run) return this.rotation.dryRun(id);
+    if (query.dry_run) return this.rotation.dryRun(id, actor);
     const rotation = await this.rotation.rotate(id, dto ?? {}, actor, 'manual');
     if (rotation.status === 'failed') throw this.rotation.failureError(rotation);
     return RotationResponseDto.from(rotation);

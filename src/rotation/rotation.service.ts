@@ -22,8 +22,10 @@ import { SecretStores } from '../secrets/store/secret-stores.js';
 import { DryRunResponseDto, RotationResponseDto } from './dto/rotation-response.dto.js';
 import { RotationEntity, type RotationTrigger } from './entities/rotation.entity.js';
 import { backoffDelayMs } from './retry-policy.js';
+import { adminCredentialProblem } from './admin-credential.js';
 import { cannotGenerate, rotationInProgress } from './rotation.errors.js';
 import type { RotationCheck, Rotator, RotatorContext } from './rotator.port.js';
+import { RotatorTargetPolicy, RotatorTargetRefused } from './rotator-target.js';
 import { GeneratedRotator } from './rotators/generated/generated.rotator.js';
 import { PostgresRoleRotator } from './rotators/postgres-role/postgres-role.rotator.js';
 
@@ -79,7 +81,9 @@ export class RotationService {
     private readonly config: AppConfig,
     @Optional() private readonly alerts?: SecurityAlerts,
   ) {
-    for (const r of [new GeneratedRotator(), new PostgresRoleRotator()]) this.rotators.set(r.kind, r);
+    const { allowedHosts, connectTimeoutMs, statementTimeoutMs } = config.rotators;
+    const targets = new RotatorTargetPolicy(allowedHosts, connectTimeoutMs);
+    for (const r of [new GeneratedRotator(), new PostgresRoleRotator(targets, { connectTimeoutMs, statementTimeoutMs })]) this.rotators.set(r.kind, r);
   }
 
   async rotate(
@@ -94,6 +98,7 @@ export class RotationService {
     annotateAudit({ secretId: secret.id, secretName: secret.name });
     const rotator = this.rotatorOf(secret);
     this.checkRotatable(secret, req);
+    if (rotator.external) await this.checkRotatorSettings(secret, rotator);
     // A single attempt is asked for inside a batch transaction: staged rotations need their own.
     if (options.singleAttempt && rotator.external) throw new RunAlone();
     const rotation = rotator.external
@@ -114,7 +119,7 @@ export class RotationService {
     );
   }
 
-  async dryRun(secretId: string): Promise<DryRunResponseDto> {
+  async dryRun(secretId: string, actor: Actor): Promise<DryRunResponseDto> {
     const tx = this.uow.manager();
     const secret = await this.loadLive(tx, secretId);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
@@ -137,7 +142,7 @@ export class RotationService {
       } catch (e) {
         checks.push({ check: 'current value readable', ok: false, detail: (e as Error).message });
       }
-      if (current !== undefined) checks.push(...(await rotator.check(secret, current, this.rotatorContext())));
+      if (current !== undefined) checks.push(...(await rotator.check(secret, current, this.rotatorContext(secret, actor, null))));
     }
     return { secret_id: secret.id, dry_run: true, ready: checks.every((c) => c.ok || c.check === 'new value can be produced'), rotator: rotator.kind, checks };
   }
@@ -274,7 +279,7 @@ export class RotationService {
     actor: Actor,
     hooks: RotationHooks,
   ): Promise<RotationEntity> {
-    const ctx = this.rotatorContext();
+    const ctx = this.rotatorContext(secret, actor, rotation.id);
     const oldValue = await this.readValue(secret.id);
 
     // A crash after staging: if the pending value already works at the target, promote it.
@@ -312,6 +317,8 @@ export class RotationService {
         // Put the old password back so whatever uses it keeps working, then drop the staged value.
         await rotator.revert(secret, oldValue, ctx).catch((re: Error) => this.logger.error(`revert of ${secret.id} failed: ${re.message}`));
         rotation = await this.discardPending(rotation, secret.id, (e as Error).message);
+        // A refused target or admin credential stays refused: no further attempts.
+        if (e instanceof DomainError && e.code === DomainErrorCode.InvalidInput) break;
         continue;
       }
       return this.promoteStaged(rotation, secret.id, row.version, attempt, actor, hooks);
@@ -524,8 +531,54 @@ export class RotationService {
     return this.versions.decode(secret, row.version, payload);
   }
 
-  private rotatorContext(): RotatorContext {
-    return { readSecretValue: (id) => this.readValue(id) };
+  /**
+   * Refuses, before any record or connection, a rotator whose stored settings are no longer
+   * allowed (the allow-list changed, settings saved before these checks existed). A missing
+   * admin secret is not refused here: that rotation fails visibly, with an alert.
+   */
+  private async checkRotatorSettings(secret: SecretEntity, rotator: Rotator): Promise<void> {
+    const problems = rotator.configProblems(secret);
+    const adminId = rotator.adminSecretId(secret);
+    if (adminId) {
+      const admin = await this.uow.manager().getRepository(SecretEntity).findOneBy({ id: adminId });
+      if (admin && !admin.deletedAt) {
+        const problem = adminCredentialProblem(rotator.kind, adminId, admin);
+        if (problem) problems.push(problem);
+      }
+    }
+    if (problems.length > 0) throw new RotatorTargetRefused(`rotator refused: ${problems.join('; ')}; change the rotator settings (PATCH) or ROTATOR_ALLOWED_HOSTS`);
+  }
+
+  /** The rotator's view of Strongroom: the admin credential, type-checked and audited per read. */
+  private rotatorContext(secret: SecretEntity, actor: Actor, rotationId: string | null): RotatorContext {
+    const kind = secret.rotator?.kind ?? 'generated';
+    return {
+      readAdminCredential: async (adminId, use) => {
+        const tx = this.uow.manager();
+        const found = await this.versions.locate(tx, adminId);
+        if (!found) throw secretNotFound(adminId);
+        const problem = adminCredentialProblem(kind, adminId, { secretType: found.secret_type });
+        if (problem) throw new RotatorTargetRefused(problem);
+        const value = await this.versions.serve(tx, found);
+        // Durable before the value leaves this function (joins the transaction when there is one).
+        await this.audit.record({
+          ...this.origin(actor),
+          action: AuditAction.SecretValueRead,
+          outcome: 'success',
+          secretId: found.id,
+          secretName: found.name,
+          details: {
+            purpose: 'rotator_admin_credential',
+            use,
+            rotator: kind,
+            rotated_secret_id: secret.id,
+            rotation_id: rotationId,
+            version: found.current_version,
+          },
+        });
+        return value;
+      },
+    };
   }
 
   private origin(actor: Actor) {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import type { EntityManager } from 'typeorm';
+import { type EntityManager, IsNull } from 'typeorm';
 import { AuditAction } from '../audit/audit-catalogue.js';
 import { AuditLog } from '../audit/audit-log.service.js';
 import { annotateAudit, auditOrigin, runInAuditScope } from '../audit/audit-scope.js';
@@ -20,6 +20,8 @@ import {
 } from '../crypto/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
+import { adminCredentialProblem } from '../rotation/admin-credential.js';
+import { RotatorTargetPolicy, tlsSettingsProblem } from '../rotation/rotator-target.js';
 import type { BulkCreateResultDto, BulkItemResultDto } from './dto/bulk-create.dto.js';
 import { CreateSecretDto } from './dto/create-secret.dto.js';
 import type { ListSecretsQuery } from './dto/list-secrets.query.js';
@@ -32,7 +34,7 @@ import {
   SecretVersionResponseDto,
 } from './dto/secret-response.dto.js';
 import type { UpdateSecretDto } from './dto/update-secret.dto.js';
-import { SecretEntity } from './entities/secret.entity.js';
+import { type RotatorConfig, SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { duplicateName, invalidValue, secretNotFound } from './secrets.errors.js';
@@ -46,6 +48,8 @@ const isUniqueViolation = (e: unknown) => (e as { driverError?: { code?: string 
 /** The secrets use cases. Every write runs in the caller's unit of work (see AuditInterceptor). */
 @Injectable()
 export class SecretsService {
+  private readonly rotatorTargets: RotatorTargetPolicy;
+
   constructor(
     private readonly uow: UnitOfWork,
     private readonly versions: SecretVersions,
@@ -54,7 +58,9 @@ export class SecretsService {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly audit: AuditLog,
-  ) {}
+  ) {
+    this.rotatorTargets = new RotatorTargetPolicy(config.rotators.allowedHosts, config.rotators.connectTimeoutMs);
+  }
 
   types(): SecretTypeResponseDto[] {
     return SECRET_TYPES.map((type) => ({ ...SECRET_TYPE_CATALOGUE[type] }));
@@ -169,7 +175,7 @@ export class SecretsService {
       if (dto.description !== undefined) secret.description = dto.description;
       if (dto.expires_at !== undefined) secret.expiresAt = dto.expires_at === null ? null : new Date(dto.expires_at);
       if (dto.rotator !== undefined) {
-        if (dto.rotator) this.checkRotator(secret.secretType as SecretType, dto.rotator);
+        if (dto.rotator) await this.checkRotator(tx, secret.secretType as SecretType, dto.rotator);
         secret.rotator = dto.rotator ? { ...dto.rotator } : null;
       }
       if (dto.rotation_interval_days !== undefined) {
@@ -282,7 +288,7 @@ export class SecretsService {
     } else {
       this.checkValue(type, value);
     }
-    if (dto.rotator) this.checkRotator(type, dto.rotator);
+    if (dto.rotator) await this.checkRotator(tx, type, dto.rotator);
     const now = this.clock.now();
     const interval = dto.rotation_interval_days ?? this.config.secrets.defaultRotationIntervalDays;
     const store = this.stores.defaultKind;
@@ -327,9 +333,23 @@ export class SecretsService {
     if (problem) throw invalidValue(problem);
   }
 
-  private checkRotator(type: SecretType, rotator: { kind: string }): void {
+  /**
+   * A rotator sends its admin credential to its target: the target must be allowed
+   * (ROTATOR_ALLOWED_HOSTS, never link-local or metadata) and the credential a credential type.
+   * Checked again at rotation time and at every use (RotationService, the rotator).
+   */
+  private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
     if (rotator.kind === 'postgres_role' && type !== 'DATABASE_PASSWORD') {
       throw new DomainError(DomainErrorCode.InvalidInput, 'the postgres_role rotator applies to DATABASE_PASSWORD secrets only');
+    }
+    const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
+    const problems = [
+      this.rotatorTargets.refusal(rotator),
+      tlsSettingsProblem(rotator),
+      adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin),
+    ].filter((p): p is string => p !== null);
+    if (problems.length > 0) {
+      throw new DomainError(DomainErrorCode.InvalidInput, `rotator refused: ${problems.join('; ')}`, { errors: [{ field: 'rotator', problems }] });
     }
   }
 }

@@ -113,6 +113,7 @@ describe('security alerts to webhooks (JSON, signed)', () => {
         ALERT_WEBHOOK_URLS: `${good.url},${flaky.url}`,
         ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET,
         ROTATION_MAX_ATTEMPTS: '2',
+        ROTATOR_ALLOWED_HOSTS: '127.0.0.1',
       },
     });
     alerts = app.app.get(SecurityAlerts);

@@ -16,7 +16,7 @@ describe('postgres_role rotator against a real PostgreSQL with password authenti
       await c.query(`CREATE ROLE app_user LOGIN PASSWORD '${initial}'`);
       await c.query(`CREATE ROLE app_other LOGIN PASSWORD '${initial}'`);
     });
-    app = await startTestApp({ env: { ROTATION_MAX_ATTEMPTS: '2' } });
+    app = await startTestApp({ env: { ROTATION_MAX_ATTEMPTS: '2', ROTATOR_ALLOWED_HOSTS: '127.0.0.1' } });
     adminId = (
       await app.call('POST', `${S}/`, {
         body: { name: 'pg_admin', secret_type: 'DATABASE_PASSWORD', value: `${pg.superuser}:${pg.superuserPassword}` },

@@ -173,7 +173,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
   beforeAll(async () => {
     const privatePem = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     writeFileSync(publicKeyFile, keys.publicKey.export({ type: 'spki', format: 'pem' }).toString());
-    app = await startTestApp({ clock, env: { AUDIT_SIGNING_KEY: privatePem } });
+    app = await startTestApp({ clock, env: { AUDIT_SIGNING_KEY: privatePem, ROTATOR_ALLOWED_HOSTS: '127.0.0.1' } });
 
     // --- T0 (Q1): two auditors are seen with their role; three secrets are created -------------
     expect((await app.call('GET', `${S}/`, { token: auditorToken('dormant-auditor') })).status).toBe(200);
@@ -196,9 +196,18 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
       secret_type: 'DATABASE_PASSWORD',
       tags: { owner: 'db' },
       expires_at: at(365),
-      // The admin credential does not exist, so every attempt fails and the rotation fails for good.
-      rotator: { kind: 'postgres_role', host: '127.0.0.1', port: 1, database: 'app', role: 'app_user', admin_secret_id: 'sec_AAAAAAAAAAAAAAAA' },
     });
+    // The admin credential does not exist, so every attempt fails and the rotation fails for good.
+    // Stored directly: the API refuses a rotator that names no admin credential.
+    const stale = await connect(app.db.url);
+    try {
+      await stale.query('UPDATE secrets SET rotator = $1 WHERE id = $2', [
+        { kind: 'postgres_role', host: '127.0.0.1', port: 1, database: 'app', role: 'app_user', admin_secret_id: 'sec_AAAAAAAAAAAAAAAA' },
+        ids.db_failing,
+      ]);
+    } finally {
+      await stale.end();
+    }
 
     expect((await app.call('POST', `${S}/${ids.old_rotated}/rotate`)).status).toBe(200);
     expect((await app.call('POST', `${S}/${ids.webhook}/rotate`)).status).toBe(200);

@@ -15,6 +15,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SECRET_TYPES, type SecretType } from '../../crypto/index.js';
+import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../../rotation/rotator-target.js';
 import { IsStringMap, MaxBytes } from './validators.js';
 
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
@@ -53,6 +54,17 @@ export class RotatorConfigDto {
   @IsString()
   @Matches(/^sec_[A-Za-z0-9_-]{16}$/, { message: 'admin_secret_id must be a secret id' })
   admin_secret_id: string;
+
+  @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'TLS to the target; password/MD5 authentication is refused without TLS' })
+  @IsOptional()
+  @IsIn(SSL_MODES as unknown as string[], { message: `sslmode must be one of ${SSL_MODES.join(', ')}` })
+  sslmode?: SslMode;
+
+  @ApiPropertyOptional({ description: 'PEM of the CA that signs the target certificate (sslmode verify-full); absent: the system CAs' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16_384)
+  ssl_ca?: string;
 }
 
 export class CreateSecretDto {

@@ -11,6 +11,10 @@ export type RotatorConfig = {
   database: string;
   role: string;
   admin_secret_id: string;
+  /** Absent: `prefer` (see src/rotation/rotator-target.ts). */
+  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  /** PEM of the CA for verify-full; absent: the system CAs. */
+  ssl_ca?: string | null;
 };
 
 /** A secret's metadata. Its value lives only in the secret store, as versions. */
