@@ -91,5 +91,6 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     jwt: config.auth.jwksUri ? `JWKS ${config.auth.jwksUri}` : 'HS256 (JWT_SECRET, masked)',
     audit: config.audit.enabled,
     rotation: config.rotation.enabled,
+    rotatorAllowedHosts: [...config.rotators.allowedHosts.names, ...config.rotators.allowedHosts.networks.map((n) => `${n.address}/${n.prefix}`)].join(',') || 'none',
   };
 }
