@@ -4,12 +4,15 @@ import { CronJob } from 'cron';
 import { systemActor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';
+import { previousFireTime } from './fire-time.js';
 import { jobSchedules } from './job-schedules.js';
 import { JobsService } from './jobs.service.js';
 
 /**
  * Registers one cron per job (schedules from `job-schedules.ts`). A tick only triggers: the run is
- * keyed by its slot (the fire time to the minute), so each replica's cron fires but one runs it.
+ * keyed by its slot, the scheduled fire time it belongs to (the expression's latest fire ≤ now, to
+ * the second), so each replica's cron fires but one runs it, and a replica whose callback runs
+ * late (paused, busy) maps to the same fire instead of inventing a new slot.
  */
 @Injectable()
 export class JobScheduler implements OnApplicationBootstrap {
@@ -31,10 +34,12 @@ export class JobScheduler implements OnApplicationBootstrap {
     }
   }
 
-  /** One tick of `name`'s schedule at time `at`. */
+  /** One tick of `name`'s schedule, its callback running at time `at`. */
   async tick(name: string, at: Date = this.clock.now()): Promise<'ran' | 'skipped'> {
-    const slot = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
+    const expression = jobSchedules(this.config)[name];
     try {
+      if (!expression) throw new Error('no schedule');
+      const slot = previousFireTime(expression, at);
       const run = await this.jobs.run(name, 'schedule', systemActor(name), slot);
       return run ? 'ran' : 'skipped';
     } catch (e) {
