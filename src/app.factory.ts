@@ -85,7 +85,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApiConfig()), {
       jsonDocumentUrl: 'api/docs-json',
     });
-    app.enableShutdownHooks();
+    // No enableShutdownHooks(): main.ts handles SIGTERM (close in order, then exit 0).
 
     const migrated = await runMigrations(app.get(DataSource));
     if (migrated.length > 0) logger.log(`applied migrations: ${migrated.join(', ')}`);

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { CronJob } from 'cron';
 import { systemActor } from '../auth/auth.types.js';
@@ -15,8 +15,10 @@ import { JobsService } from './jobs.service.js';
  * late (paused, busy) maps to the same fire instead of inventing a new slot.
  */
 @Injectable()
-export class JobScheduler implements OnApplicationBootstrap {
+export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(JobScheduler.name);
+  private readonly running = new Set<Promise<unknown>>();
+  private stopping = false;
 
   constructor(
     private readonly registry: SchedulerRegistry,
@@ -29,13 +31,28 @@ export class JobScheduler implements OnApplicationBootstrap {
     if (!this.config.jobs.enabled) return;
     for (const [name, cronTime] of Object.entries(jobSchedules(this.config))) {
       if (!this.jobs.has(name)) continue;
-      const job = CronJob.from({ cronTime, onTick: () => void this.tick(name), start: true, timeZone: 'UTC' });
+      const job = CronJob.from({
+        cronTime,
+        onTick: () => {
+          const run = this.tick(name).finally(() => this.running.delete(run));
+          this.running.add(run);
+        },
+        start: true,
+        timeZone: 'UTC',
+      });
       this.registry.addCronJob(name, job);
     }
   }
 
+  /** Shutdown: no new runs (the crons themselves are stopped by @nestjs/schedule); waits for runs in progress. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await Promise.all([...this.running]);
+  }
+
   /** One tick of `name`'s schedule, its callback running at time `at`. */
   async tick(name: string, at: Date = this.clock.now()): Promise<'ran' | 'skipped'> {
+    if (this.stopping) return 'skipped';
     const expression = jobSchedules(this.config)[name];
     try {
       if (!expression) throw new Error('no schedule');
