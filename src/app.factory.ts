@@ -10,6 +10,7 @@ import { AuditLog } from './audit/audit-log.service.js';
 import type { Clock } from './clock/clock.js';
 import { ErrorResponseFilter } from './common/error-response.filter.js';
 import { requestIdOf } from './common/logging.js';
+import { RequestDeadlineInterceptor } from './common/request-deadline.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
 import { type AppConfig, describeConfig, loadRuntimeKeys } from './config/index.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
@@ -79,11 +80,12 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');
       });
     app.useGlobalPipes(createValidationPipe());
-    app.useGlobalFilters(new ErrorResponseFilter(app.get(AuditLog)));
+    app.useGlobalFilters(new ErrorResponseFilter(app.get(AuditLog), config.operations.retryAfterSeconds));
+    app.useGlobalInterceptors(new RequestDeadlineInterceptor(config.operations.requestTimeoutMs));
     SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApiConfig()), {
       jsonDocumentUrl: 'api/docs-json',
     });
-    app.enableShutdownHooks();
+    // No enableShutdownHooks(): main.ts handles SIGTERM (close in order, then exit 0).
 
     const migrated = await runMigrations(app.get(DataSource));
     if (migrated.length > 0) logger.log(`applied migrations: ${migrated.join(', ')}`);

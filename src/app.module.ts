@@ -36,7 +36,7 @@ export class AppModule {
         ConfigModule.forRoot(config, keys),
         ClockModule.forRoot(options.clock),
         LoggerModule.forRoot(loggerParams(config)),
-        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize),
+        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize, config.operations),
         MetricsModule,
         CryptoModule,
         AuditModule,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown, Optional } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { PollingLoop } from '../common/polling-loop.js';
 import { AppConfig } from '../config/index.js';
@@ -60,7 +60,7 @@ export function rowsOf<T>(result: unknown): T[] {
  * from its configuration. Retry waits are real (database) time, never the injected Clock.
  */
 @Injectable()
-export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AlertDeliveryWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('AlertDelivery');
   private readonly options: AlertDeliveryOptions;
   private readonly shutdown = new AbortController();
@@ -90,7 +90,8 @@ export class AlertDeliveryWorker implements OnApplicationBootstrap, OnApplicatio
     if (this.config.tasks.workerEnabled && this.config.alerts.webhookUrls.length > 0) this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the pool closes: no delivery is left half-recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.shutdown.abort();
     await this.loop.stop();
   }

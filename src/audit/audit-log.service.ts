@@ -4,6 +4,7 @@ import { Clock } from '../clock/clock.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { AppConfig } from '../config/index.js';
 import { advisoryXactLock } from '../database/advisory-lock.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { type ChainRow, chainHash, GENESIS_HASH } from './audit-chain.js';
@@ -50,6 +51,7 @@ export class AuditLog {
       }
     } catch (e) {
       this.logger.error(`audit write failed for ${event.action}: ${(e as Error).message}`);
+      if (isDatabaseUnavailable(e)) throw databaseUnavailable();
       throw new DomainError(
         DomainErrorCode.AuditUnavailable,
         'the audit log cannot be written, so the request was not carried out',
@@ -63,6 +65,7 @@ export class AuditLog {
       await this.append(tx, rows);
     } catch (e) {
       this.logger.error(`audit write failed before commit: ${(e as Error).message}`);
+      if (isDatabaseUnavailable(e)) throw databaseUnavailable();
       throw new DomainError(DomainErrorCode.AuditUnavailable, 'the audit log cannot be written, so the request was not carried out');
     }
   }

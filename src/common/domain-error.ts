@@ -10,6 +10,10 @@ export const DomainErrorCode = {
   Gone: 'gone',
   StoreUnavailable: 'store_unavailable',
   AuditUnavailable: 'audit_unavailable',
+  /** PostgreSQL is unreachable, frozen or past a timeout: 503 with Retry-After. */
+  DatabaseUnavailable: 'database_unavailable',
+  /** The request did not finish within REQUEST_TIMEOUT_MS: 503 with Retry-After. */
+  RequestTimeout: 'request_timeout',
   RotationInProgress: 'rotation_in_progress',
   Unprocessable: 'unprocessable',
   RateLimited: 'rate_limited',

@@ -4,6 +4,7 @@ import { AuditAction, type AuditOutcome } from '../audit/audit-catalogue.js';
 import { AuditLog } from '../audit/audit-log.service.js';
 import type { AuditAnnotations } from '../audit/audit-scope.js';
 import { requestAuditEvent } from '../audit/request-audit.js';
+import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors.js';
 import { DomainError, DomainErrorCode } from './domain-error.js';
 import type { AppRequest } from './http-request.js';
 
@@ -20,7 +21,12 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   [DomainErrorCode.UpstreamFailed]: 502,
   [DomainErrorCode.StoreUnavailable]: 503,
   [DomainErrorCode.AuditUnavailable]: 503,
+  [DomainErrorCode.DatabaseUnavailable]: 503,
+  [DomainErrorCode.RequestTimeout]: 503,
 };
+
+/** Failures whose audit row cannot be written now (or would only make the 503 wait longer). */
+const UNAUDITABLE = new Set<string>([DomainErrorCode.DatabaseUnavailable, DomainErrorCode.RequestTimeout]);
 
 export interface ErrorBody {
   statusCode: number;
@@ -46,7 +52,11 @@ const reasonPhrase = (status: number) =>
 export class ErrorResponseFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
-  constructor(private readonly audit: AuditLog) {}
+  constructor(
+    private readonly audit: AuditLog,
+    /** Retry-After of every 503 (RETRY_AFTER_SECONDS). */
+    private readonly retryAfterSeconds = 5,
+  ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
     const req = host.switchToHttp().getRequest<AppRequest>();
@@ -54,7 +64,7 @@ export class ErrorResponseFilter implements ExceptionFilter {
     let body = this.toBody(exception, String(req.id));
 
     const spec = req.auditRoute;
-    if (spec && this.audit.enabled) {
+    if (spec && this.audit.enabled && !UNAUDITABLE.has(body.code ?? '')) {
       const annotations = (req as AppRequest & { auditAnnotations?: AuditAnnotations }).auditAnnotations ?? {};
       const [action, outcome] = this.auditOf(body.statusCode, spec.action);
       try {
@@ -69,6 +79,7 @@ export class ErrorResponseFilter implements ExceptionFilter {
     if (body.statusCode === 429 && typeof body.retry_after_seconds === 'number') {
       void reply.header('Retry-After', String(body.retry_after_seconds));
     }
+    if (body.statusCode === 503) void reply.header('Retry-After', String(this.retryAfterSeconds));
     void reply.status(body.statusCode).header('Cache-Control', 'no-store').send(body);
   }
 
@@ -105,6 +116,7 @@ export class ErrorResponseFilter implements ExceptionFilter {
         requestId,
       };
     }
+    if (isDatabaseUnavailable(exception)) return this.toBody(databaseUnavailable(), requestId);
     const err = exception as { name?: string; message?: string; code?: string };
     // Log the class and code only: driver messages can quote parameters.
     this.logger.error(`unhandled ${err?.name ?? typeof exception} (${err?.code ?? 'no code'}) in request ${requestId}`);

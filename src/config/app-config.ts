@@ -125,6 +125,21 @@ export class AppConfig {
     statementTimeoutMs: number;
   };
 
+  /** Bounds on every wait, and shutdown (see README "Operations"). */
+  readonly operations: {
+    /** Server-side statement_timeout; the client gives up on a silent server 2 s later. */
+    statementTimeoutMs: number;
+    idleInTransactionTimeoutMs: number;
+    /** Waiting for a pooled connection, and opening a new one (pg connectionTimeoutMillis). */
+    acquireTimeoutMs: number;
+    /** Deadline of one HTTP request; past it the answer is 503. */
+    requestTimeoutMs: number;
+    /** Retry-After of every 503. */
+    retryAfterSeconds: number;
+    /** SIGTERM: time given to in-flight requests and leased work before the process exits anyway. */
+    shutdownTimeoutMs: number;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -266,6 +281,14 @@ export function parseConfig(env: Env): AppConfig {
       allowedHosts: rotatorAllowList(list(env, 'ROTATOR_ALLOWED_HOSTS')),
       connectTimeoutMs: int(env, 'ROTATOR_CONNECT_TIMEOUT_MS', 5000, 100, 120_000),
       statementTimeoutMs: int(env, 'ROTATOR_STATEMENT_TIMEOUT_MS', 5000, 100, 600_000),
+    },
+    operations: {
+      statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 100, 3_600_000),
+      acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),
+      requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
+      retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
+      shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 100, 600_000),
     },
   });
 

@@ -1,10 +1,20 @@
 import type { DataSourceOptions } from 'typeorm';
+import { BoundedClient } from './bounded-client.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
 
+/** How long the service waits on PostgreSQL (AppConfig.operations); absent: the defaults below. */
+export interface DatabaseTimeouts {
+  statementTimeoutMs: number;
+  idleInTransactionTimeoutMs: number;
+  acquireTimeoutMs: number;
+}
+
+const DEFAULT_TIMEOUTS: DatabaseTimeouts = { statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 30_000, acquireTimeoutMs: 5_000 };
+
 /** One definition of the database connection for the app, the CLI and the tests. */
-export function dataSourceOptions(url: string, poolSize: number): DataSourceOptions {
+export function dataSourceOptions(url: string, poolSize: number, timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -14,7 +24,18 @@ export function dataSourceOptions(url: string, poolSize: number): DataSourceOpti
     migrationsTransactionMode: 'each',
     synchronize: false,
     namingStrategy: new SnakeNamingStrategy(),
-    extra: { max: poolSize, connectionTimeoutMillis: 10_000, application_name: 'strongroom' },
+    extra: {
+      max: poolSize,
+      application_name: 'strongroom',
+      // Every wait on the database is bounded: getting a connection (from the pool or a new one),
+      // a statement at the server, a reply from a server that went silent, an open transaction.
+      connectionTimeoutMillis: timeouts.acquireTimeoutMs,
+      statement_timeout: timeouts.statementTimeoutMs,
+      query_timeout: timeouts.statementTimeoutMs + 2_000,
+      idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
+      keepAlive: true,
+      Client: BoundedClient,
+    },
     logging: false,
   };
 }

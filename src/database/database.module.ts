@@ -1,16 +1,16 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { dataSourceOptions } from './data-source-options.js';
+import { type DatabaseTimeouts, dataSourceOptions } from './data-source-options.js';
 import { UnitOfWork } from './unit-of-work.js';
 
 /** The PostgreSQL connection (external or embedded; the app factory decides which URL). */
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(url: string, poolSize: number): DynamicModule {
+  static forRoot(url: string, poolSize: number, timeouts?: DatabaseTimeouts): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize), migrationsRun: false })],
+      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, timeouts), migrationsRun: false })],
       providers: [UnitOfWork],
       exports: [UnitOfWork],
     };

@@ -9,7 +9,7 @@ import { runMigrations } from './migrate.js';
 async function main(): Promise<void> {
   const config = parseConfig(readProcessEnv());
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.dataDir, 2);
-  const ds = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 2));
+  const ds = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 2, config.operations));
   await ds.initialize();
   try {
     const done = await runMigrations(ds);

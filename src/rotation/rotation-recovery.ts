@@ -1,9 +1,13 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { RotationService } from './rotation.service.js';
 
-/** Resumes rotations a crash left unfinished: at boot and then every minute. */
+/**
+ * Resumes rotations a crash left unfinished: at boot and then every minute. At shutdown it ends
+ * the sweep and the background retries before the database pool closes; what they leave
+ * unfinished is resumed by a replica's sweep.
+ */
 @Injectable()
-export class RotationRecovery implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RotationRecovery implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(RotationRecovery.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -24,8 +28,8 @@ export class RotationRecovery implements OnApplicationBootstrap, OnApplicationSh
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    await Promise.all([this.running, this.rotation.stopBackgroundRetries()]);
   }
 }

@@ -40,6 +40,7 @@ export class RotationController {
   })
   @ApiResponse({ status: 200, schema: { oneOf: [{ $ref: getSchemaPath(RotationResponseDto) }, { $ref: getSchemaPath(DryRunResponseDto) }] } })
   @ApiResponse({ status: 400, description: 'This type needs a value or a rotator' })
+  @ApiResponse({ status: 202, type: RotationResponseDto, description: 'The first attempt failed for a reason that may pass (e.g. Vault sealed): the rotation is in_progress and retried in the background; follow GET …/rotations' })
   @ApiResponse({ status: 409, description: 'A rotation of this secret is already running' })
   @ApiResponse({ status: 502, description: 'The rotation failed for good; the previous value is still current' })
   async rotate(
@@ -47,11 +48,14 @@ export class RotationController {
     @Query() query: RotateQuery,
     @Body() dto: RotateSecretDto,
     @CurrentActor() actor: Actor,
-  ): Promise<RotationResponseDto | DryRunResponseDto> {
+  ): Promise<RotationResponseDto | DryRunResponseDto | Response> {
     if (query.dry_run) return this.rotation.dryRun(id, actor);
-    const rotation = await this.rotation.rotate(id, dto ?? {}, actor, 'manual');
+    const rotation = await this.rotation.rotate(id, dto ?? {}, actor, 'manual', {}, { retryInBackground: true });
     if (rotation.status === 'failed') throw this.rotation.failureError(rotation);
-    return RotationResponseDto.from(rotation);
+    const body = RotationResponseDto.from(rotation);
+    if (rotation.status === 'completed') return body;
+    // Still retrying in the background: 202 (a web Response sets the status; @HttpCode cannot vary).
+    return new Response(JSON.stringify(body), { status: 202, headers: { 'content-type': 'application/json; charset=utf-8' } });
   }
 
   @Get(':id/rotations')

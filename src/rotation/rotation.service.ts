@@ -55,6 +55,19 @@ const NOT_RETRYABLE = new Set<string>([
 ]);
 const newRotationId = () => `rot_${randomBytes(12).toString('base64url')}`;
 
+/** Background retries end at shutdown; the rotation stays unfinished and RotationRecovery resumes it. */
+class RetriesStopped extends Error {}
+
+export interface RotateOptions {
+  /** One attempt, inside the caller's batch transaction (bulk task items). */
+  singleAttempt?: boolean;
+  /**
+   * The caller is an HTTP request: make the first attempt now and, if it fails for a reason that
+   * may pass (a store outage), answer with the unfinished rotation and retry in the background.
+   */
+  retryInBackground?: boolean;
+}
+
 /**
  * Rotation as a state machine: pending → in_progress → completed | failed.
  *
@@ -70,6 +83,10 @@ const newRotationId = () => `rot_${randomBytes(12).toString('base64url')}`;
 export class RotationService {
   private readonly logger = new Logger(RotationService.name);
   private readonly rotators = new Map<string, Rotator>();
+  /** Retries running in the background (after an HTTP request answered with the unfinished rotation). */
+  private readonly retrying = new Set<Promise<void>>();
+  private stopping = false;
+  private wakeSleepers = new AbortController();
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -92,7 +109,7 @@ export class RotationService {
     actor: Actor,
     trigger: RotationTrigger,
     hooks: RotationHooks = {},
-    options: { singleAttempt?: boolean } = {},
+    options: RotateOptions = {},
   ): Promise<RotationEntity> {
     const secret = await this.loadLive(this.uow.manager(), secretId);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
@@ -101,13 +118,44 @@ export class RotationService {
     if (rotator.external) await this.checkRotatorSettings(secret, rotator);
     // A single attempt is asked for inside a batch transaction: staged rotations need their own.
     if (options.singleAttempt && rotator.external) throw new RunAlone();
+    const background = options.retryInBackground ?? false;
     const rotation = rotator.external
-      ? await this.rotateStaged(secret, rotator, req, actor, trigger, hooks)
+      ? await this.rotateStaged(secret, rotator, req, actor, trigger, hooks, background)
       : options.singleAttempt
         ? await this.inlineAttempt(secretId, req, actor, trigger, null, 1, hooks)
-        : await this.rotateInline(secretId, req, actor, trigger, hooks);
+        : await this.rotateInline(secretId, req, actor, trigger, hooks, background);
     annotateAudit({ details: { rotation_id: rotation.id, status: rotation.status, attempts: rotation.attempts } });
     return rotation;
+  }
+
+  /** Ends background retries (shutdown): waits for an attempt in flight, not for the backoff. */
+  async stopBackgroundRetries(): Promise<void> {
+    this.stopping = true;
+    this.wakeSleepers.abort();
+    await Promise.all([...this.retrying]);
+  }
+
+  /** Runs the remaining attempts of `rotation` after the request that started it has answered. */
+  private retryLater(rotation: RotationEntity, work: () => Promise<RotationEntity>): RotationEntity {
+    const done: Promise<void> = work()
+      .then((r) => void this.logger.log(`rotation ${r.id} of ${r.secretId} ${r.status} after ${r.attempts} attempt(s)`))
+      .catch((e: unknown) => {
+        if (e instanceof RetriesStopped) this.logger.log(`rotation ${rotation.id} left for recovery at shutdown`);
+        else this.logger.error(`background retry of rotation ${rotation.id} failed: ${(e as Error).message}`);
+      })
+      .finally(() => this.retrying.delete(done));
+    this.retrying.add(done);
+    return rotation;
+  }
+
+  /** The backoff before `attempt`; a background retry is cut short (and ended) by shutdown. */
+  private async backoff(attempt: number, interruptible: boolean): Promise<void> {
+    const ms = backoffDelayMs(attempt - 1, this.config.rotation.retryBaseDelayMs);
+    if (!interruptible) return this.clock.sleep(ms);
+    if (this.stopping) throw new RetriesStopped();
+    const signal = this.wakeSleepers.signal;
+    await Promise.race([this.clock.sleep(ms), new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }))]);
+    if (this.stopping) throw new RetriesStopped();
   }
 
   /** A rotation that failed for good, as the HTTP error a caller of POST …/rotate gets. */
@@ -198,19 +246,37 @@ export class RotationService {
 
   // --- inline (no external target) ---------------------------------------------------------
 
-  private async rotateInline(secretId: string, req: RotationRequest, actor: Actor, trigger: RotationTrigger, hooks: RotationHooks): Promise<RotationEntity> {
+  private async rotateInline(
+    secretId: string,
+    req: RotationRequest,
+    actor: Actor,
+    trigger: RotationTrigger,
+    hooks: RotationHooks,
+    background = false,
+  ): Promise<RotationEntity> {
     try {
       return await this.inlineAttempt(secretId, req, actor, trigger, null, 1, hooks);
     } catch (e) {
       if (!this.retryable(e)) throw e;
       const rotation = await this.recordFailedAttempt(null, secretId, 'generated', req, actor, trigger, 1, e);
+      if (background && rotation.attempts < this.config.rotation.maxAttempts) {
+        const snapshot = Object.assign(new RotationEntity(), rotation);
+        return this.retryLater(snapshot, () => this.retryInline(rotation, req, actor, trigger, {}, true));
+      }
       return this.retryInline(rotation, req, actor, trigger, hooks);
     }
   }
 
-  private async retryInline(rotation: RotationEntity, req: RotationRequest, actor: Actor, trigger: RotationTrigger, hooks: RotationHooks): Promise<RotationEntity> {
+  private async retryInline(
+    rotation: RotationEntity,
+    req: RotationRequest,
+    actor: Actor,
+    trigger: RotationTrigger,
+    hooks: RotationHooks,
+    background = false,
+  ): Promise<RotationEntity> {
     for (let attempt = rotation.attempts + 1; attempt <= this.config.rotation.maxAttempts; attempt++) {
-      await this.clock.sleep(backoffDelayMs(attempt - 1, this.config.rotation.retryBaseDelayMs));
+      await this.backoff(attempt, background);
       try {
         return await this.inlineAttempt(rotation.secretId, req, actor, trigger, rotation, attempt, hooks);
       } catch (e) {
@@ -256,6 +322,7 @@ export class RotationService {
     actor: Actor,
     trigger: RotationTrigger,
     hooks: RotationHooks,
+    background = false,
   ): Promise<RotationEntity> {
     const rotation = await this.uow.run(async (tx) => {
       const locked = await this.lockLive(tx, secret.id);
@@ -268,9 +335,13 @@ export class RotationService {
       await hooks.begun?.(tx, record.id);
       return record;
     });
-    return this.continueStaged(rotation, secret, rotator, req, actor, hooks);
+    return this.continueStaged(rotation, secret, rotator, req, actor, hooks, background ? 'first-attempt' : 'all');
   }
 
+  /**
+   * `attempts`: 'all' runs every attempt here; 'first-attempt' (an HTTP request) hands the rest to
+   * the background and returns the unfinished rotation; 'background' is that continuation.
+   */
   private async continueStaged(
     rotation: RotationEntity,
     secret: SecretEntity,
@@ -278,6 +349,7 @@ export class RotationService {
     req: RotationRequest,
     actor: Actor,
     hooks: RotationHooks,
+    attempts: 'all' | 'first-attempt' | 'background' = 'all',
   ): Promise<RotationEntity> {
     const ctx = this.rotatorContext(secret, actor, rotation.id);
     const oldValue = await this.readValue(secret.id);
@@ -296,7 +368,11 @@ export class RotationService {
     }
 
     for (let attempt = rotation.attempts + 1; attempt <= this.config.rotation.maxAttempts; attempt++) {
-      if (attempt > 1) await this.clock.sleep(backoffDelayMs(attempt - 1, this.config.rotation.retryBaseDelayMs));
+      if (attempt > 1 && attempts === 'first-attempt') {
+        const snapshot = Object.assign(new RotationEntity(), rotation);
+        return this.retryLater(snapshot, () => this.continueStaged(rotation, secret, rotator, req, actor, {}, 'background'));
+      }
+      if (attempt > 1) await this.backoff(attempt, attempts === 'background');
       const { row, value } = await this.uow.run(async (tx) => {
         const locked = await this.lockLive(tx, secret.id, false);
         const newValue = req.value ?? generateValue(locked.secretType as SecretType);

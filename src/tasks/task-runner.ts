@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/index.js';
 import { TaskEntity } from './entities/task.entity.js';
@@ -12,10 +12,12 @@ export class ItemAlreadyFinishedError extends Error {}
 /**
  * Works through pending task items of every replica's tasks. Items are claimed with
  * `FOR UPDATE SKIP LOCKED` and a lease, so replicas share the work and an item whose worker
- * crashed is claimed again once its lease ends.
+ * crashed is claimed again once its lease ends. At shutdown (before the pool closes) the worker
+ * claims nothing more, finishes the units it is working on and releases the rest of its claim, so
+ * another replica takes them at once instead of after the lease.
  */
 @Injectable()
-export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TaskRunner.name);
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly loop = new PollingLoop(
@@ -38,7 +40,7 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.config.tasks.workerEnabled) this.loop.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
 
@@ -72,6 +74,10 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
       }
     });
     await Promise.all(lanes);
+    if (units.length > 0) {
+      await this.release(units.flat());
+      return items.length;
+    }
     for (const task of tasks.values()) await this.completeIfFinished(task);
     return items.length;
   }
@@ -111,6 +117,18 @@ export class TaskRunner implements OnApplicationBootstrap, OnApplicationShutdown
       }
       return items;
     });
+  }
+
+  /** Gives claimed items back (shutdown): claimable at once, and the claim does not count as an attempt. */
+  private async release(items: TaskItemEntity[]): Promise<void> {
+    for (const taskId of new Set(items.map((i) => i.taskId))) {
+      const seqs = items.filter((i) => i.taskId === taskId).map((i) => i.seq);
+      await this.dataSource.query(
+        "UPDATE task_items SET lease_until = NULL, attempts = greatest(attempts - 1, 0) WHERE task_id = $1 AND seq = ANY($2::int[]) AND status = 'pending'",
+        [taskId, seqs],
+      );
+    }
+    this.logger.log(`released ${items.length} claimed task item(s) at shutdown`);
   }
 
   /** One transaction for the chunk, a savepoint per item; failures are recorded after it. */

@@ -1,6 +1,6 @@
 import vaultClient from 'node-vault';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { connect } from '../support/database.js';
 import { startVaultDouble, type VaultDouble } from '../support/vault-double.js';
 
@@ -85,11 +85,16 @@ describe('secrets in Vault KV v2 (USE_VAULT=true)', () => {
     const { body: s } = await app.call('POST', `${S}/`, { body: { name: 'flaky_rotation', secret_type: 'API_KEY' } });
     vault.failNext(2, 503, { method: 'POST', path: `kv/data/ytempire/secrets/${s.id}`, message: 'Vault is sealed' });
     const res = await app.call('POST', `${S}/${s.id}/rotate`);
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'completed', attempts: 3, to_version: 2 });
+    // The request answers after the first attempt; the retries happen in the background.
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'in_progress', attempts: 1 });
     expect(res.body.last_error).toMatch(/Vault/);
-    const history = (await app.call('GET', `${S}/${s.id}/rotations`)).body;
+    const history = await eventually(async () => {
+      const h = (await app.call('GET', `${S}/${s.id}/rotations`)).body;
+      return h[0]?.status === 'completed' && h;
+    });
     expect(history).toHaveLength(1);
+    expect(history[0]).toMatchObject({ id: res.body.id, status: 'completed', attempts: 3, to_version: 2 });
     expect((await app.call('GET', `${S}/${s.id}`)).body).toMatchObject({ version: 2, rotation_status: 'completed' });
   });
 
@@ -98,8 +103,13 @@ describe('secrets in Vault KV v2 (USE_VAULT=true)', () => {
     const before = (await app.call('GET', `${S}/${s.id}/value`)).body.value;
     vault.failNext(5, 503, { method: 'POST', path: `kv/data/ytempire/secrets/${s.id}`, message: 'Vault is sealed' });
     const res = await app.call('POST', `${S}/${s.id}/rotate`);
-    expect(res.status).toBe(503);
-    expect(res.body.rotation).toMatchObject({ status: 'failed', attempts: 5 });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'in_progress', attempts: 1 });
+    const [last] = await eventually(async () => {
+      const h = (await app.call('GET', `${S}/${s.id}/rotations`)).body;
+      return h[0]?.status === 'failed' && h;
+    });
+    expect(last).toMatchObject({ status: 'failed', attempts: 5 });
     expect((await app.call('GET', `${S}/${s.id}/value`)).body.value).toBe(before);
     expect((await app.call('GET', `${S}/${s.id}`)).body.rotation_status).toBe('failed');
     const metrics = await app.call('GET', '/metrics', { token: null });
@@ -116,5 +126,58 @@ describe('secrets in Vault KV v2 (USE_VAULT=true)', () => {
     } finally {
       await db.end();
     }
+  });
+});
+
+describe('rotation while Vault is sealed', () => {
+  let vault: VaultDouble;
+  let app: TestApp;
+  beforeAll(async () => {
+    vault = await startVaultDouble();
+    app = await startTestApp({
+      env: {
+        USE_VAULT: 'true',
+        VAULT_URL: vault.url,
+        VAULT_TOKEN: vault.rootToken,
+        ROTATION_MAX_ATTEMPTS: '30',
+        ROTATION_RETRY_BASE_DELAY_MS: '200',
+      },
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await vault?.close();
+  });
+
+  it('answers after one attempt, keeps retrying in the background, and completes once Vault is back', async () => {
+    const { body: s } = await app.call('POST', `${S}/`, { body: { name: 'sealed_rotation', secret_type: 'API_KEY' } });
+    const before = (await app.call('GET', `${S}/${s.id}/value`)).body.value;
+    vault.seal();
+    let rotationId: string;
+    try {
+      const res = await app.call('POST', `${S}/${s.id}/rotate`);
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ status: 'in_progress', attempts: 1, to_version: null });
+      expect(res.body.last_error).toMatch(/Vault is sealed/);
+      rotationId = res.body.id;
+      // Attempts go on after the response, while Vault stays sealed.
+      await eventually(async () => {
+        const [r] = (await app.call('GET', `${S}/${s.id}/rotations`)).body;
+        return r.status === 'in_progress' && r.attempts >= 3;
+      });
+      expect((await app.call('GET', `${S}/${s.id}`)).body).toMatchObject({ version: 1, rotation_status: 'in_progress' });
+      // A second rotation meanwhile is refused, not queued.
+      expect((await app.call('POST', `${S}/${s.id}/rotate`)).status).toBe(409);
+    } finally {
+      vault.unseal();
+    }
+    const [done] = await eventually(async () => {
+      const h = (await app.call('GET', `${S}/${s.id}/rotations`)).body;
+      return h[0]?.status === 'completed' && h;
+    });
+    expect(done).toMatchObject({ id: rotationId, status: 'completed', to_version: 2 });
+    const after = (await app.call('GET', `${S}/${s.id}/value`)).body;
+    expect(after.version).toBe(2);
+    expect(after.value).not.toBe(before);
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../../config/index.js';
 import type { SignedCheckpoint } from '../checkpoint-signature.js';
 import { AuditVerifier } from '../audit-verifier.service.js';
@@ -12,7 +12,7 @@ export const CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
 /** Signs the chain head every CHECKPOINT_INTERVAL_MS (after checking the rows since the last one). */
 @Injectable()
-export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuditCheckpointer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuditCheckpointer.name);
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<unknown> | undefined;
@@ -44,7 +44,7 @@ export class AuditCheckpointer implements OnApplicationBootstrap, OnApplicationS
     return this.verifier.checkpointHead();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }
