@@ -269,7 +269,9 @@ describe('VaultSecretStore on Vault', () => {
       ]) {
         const err = await caught(op);
         expect(err).toBeInstanceOf(StoreUnavailableError);
-        expect(err.message).toBe('Vault rejected the token (permission denied)');
+        expect(err.message).toBe(
+          'Vault rejected the token (permission denied); VAULT_TOKEN is a static token, so Strongroom cannot log in again: replace it (or configure AppRole with VAULT_ROLE_ID and VAULT_SECRET_ID)',
+        );
         expect(exposed(err)).not.toContain(token);
       }
     });
