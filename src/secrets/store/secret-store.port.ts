@@ -33,7 +33,7 @@ export interface StoreHealth {
 
 /**
  * Port for where secret payloads live. A payload is an opaque string: an envelope produced by the
- * crypto module (local store always, Vault store with `encrypt_locally`) or the plain value (Vault
+ * crypto module (local store always, Vault store unless `encrypt_locally` is false) or the plain value (Vault
  * store without local encryption). Metadata always lives in PostgreSQL; only payloads live here.
  *
  * Every method receives the caller's transaction manager: the local store writes through it so the

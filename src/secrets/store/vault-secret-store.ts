@@ -54,13 +54,15 @@ type WriteResponse = { data?: { version?: unknown } };
  * `{ value: payload }`. Store versions are Vault's own version numbers, and every write is a
  * check-and-set against `meta.expectedStoreVersion`.
  *
- * Key metadata (`<mount>/metadata/<prefix>/<secretId>`) gets `custom_metadata` with the secret
- * type, the Strongroom version and the tags (`tag.<key>`) that fit Vault's limits, so
- * `vault kv metadata get` shows what a key is. That write is best effort: a failure is logged
+ * Key metadata (`<mount>/metadata/<prefix>/<secretId>`) gets `max_versions` and `custom_metadata`
+ * with the secret type, the Strongroom version and the tags (`tag.<key>`) that fit Vault's limits,
+ * so `vault kv metadata get` shows what a key is. That write is best effort: a failure is logged
  * and the put still succeeds (PostgreSQL holds the real metadata).
  *
+ * Every call goes through `connection.request`, which replaces an AppRole token Vault rejects.
+ *
  * Errors map to the port's: check-and-set mismatch → StoreConflictError; missing, deleted or
- * destroyed version → StoreNotFoundError; sealed, unreachable, 403, 5xx … → StoreUnavailableError.
+ * destroyed version → StoreNotFoundError (StorePrunedError when trimmed by max_versions); sealed, unreachable, 403, 5xx … → StoreUnavailableError.
  * No message ever carries a payload or a token. The transaction argument is ignored.
  */
 export class VaultSecretStore extends SecretStore {
