@@ -574,6 +574,23 @@ describe('Vault hardening (issue 11)', () => {
     c.stop();
   });
 
+  it('AppRole: after a failed login, requests do not log in again until the back-off passed', async () => {
+    double.addAppRole('storm-role', 'storm-secret', { ttl: 3600 });
+    const c = new VaultConnection(
+      { url: double.url, roleId: 'storm-role', secretId: 'storm-secret' },
+      { logger: new MemoryLogger(), retryMinMs: 60_000, retryMaxMs: 60_000 },
+    );
+    connections.push(c);
+    await c.start();
+    double.addAppRole('storm-role', 'rotated-secret', { ttl: 3600 });
+    double.revokeToken(c.client.token);
+    const store = new VaultSecretStore(c);
+    double.requests.length = 0;
+    for (let i = 0; i < 4; i++) await expect(store.get(tx, newId(), 1)).rejects.toThrow(/logging in again with AppRole failed/);
+    expect(double.requests.filter((r) => r.path === 'auth/approle/login')).toHaveLength(1);
+    c.stop();
+  });
+
   it('health checks an authenticated call: a revoked static token is down, with what to do', async () => {
     double.addToken('static-health', { policies: ['strongroom'] });
     const c = connect({ token: 'static-health' });

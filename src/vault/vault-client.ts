@@ -82,8 +82,9 @@ export class VaultConnection {
   private stopped = true;
   private lastLease = 0;
   private inFlight: Promise<boolean> | undefined;
-  /** Why the last AppRole login failed (safe to show). */
+  /** Why the last AppRole login failed (safe to show), and when (ms). */
   private lastLoginError: string | undefined;
+  private lastLoginFailedAt = 0;
 
   constructor(
     private readonly settings: VaultSettings,
@@ -248,8 +249,13 @@ export class VaultConnection {
     }
   }
 
-  /** One AppRole login shared by concurrent callers (and by a renewal already running). */
-  private relogin(): Promise<boolean> {
+  /**
+   * One AppRole login shared by concurrent callers (and by a renewal already running). After a
+   * failed login, requests do not try again for `retryMinMs` (the background retry goes on), so
+   * a wrong secret id does not become one login per request (and a Vault lockout).
+   */
+  private async relogin(): Promise<boolean> {
+    if (this.lastLoginError !== undefined && Date.now() - this.lastLoginFailedAt < this.retryMinMs) return false;
     return this.run('login');
   }
 
@@ -266,6 +272,7 @@ export class VaultConnection {
     } catch (err) {
       const failure = new VaultConnectionError('Vault AppRole login failed', this.classify(err));
       this.lastLoginError = failure.message;
+      this.lastLoginFailedAt = Date.now();
       throw failure;
     }
     if (typeof res?.auth?.client_token !== 'string') {

@@ -75,10 +75,13 @@ describe('Vault authentication recovery', () => {
       expect(ready.status).toBe(503);
       expect(JSON.stringify(ready.body)).toMatch(/logging in again with AppRole failed/);
       expect(ready.text).not.toContain('strongroom-secret');
+      // Still not ready while the secret id is wrong…
+      expect((await app.call('GET', '/health/ready', { token: null })).status).toBe(503);
     } finally {
       vault.addAppRole('strongroom-role', 'strongroom-secret', { ttl: 3600 });
     }
-    expect((await app.call('GET', '/health/ready', { token: null })).status).toBe(200);
+    // …and ready again once the AppRole works (requests log in again after the back-off).
+    await eventually(async () => ((await app.call('GET', '/health/ready', { token: null })).status === 200 ? true : null));
   });
 
   it('with a static VAULT_TOKEN: readiness checks the token, and a revoked one gets a clear 503', async () => {
