@@ -109,12 +109,14 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     }
     if (secret.store === 'vault' && secret.currentVersion > 0) {
       try {
-        const described = await this.stores.for('vault').describe(manager, secret.id);
-        const known = new Set(
-          ((await manager.query('SELECT store_version FROM secret_versions WHERE secret_id = $1', [secret.id])) as { store_version: number }[]).map(
-            (r) => r.store_version,
-          ),
-        );
+        // Under a share lock of the row: a write in flight (Vault written, PostgreSQL not yet
+        // committed, or rolled back and being undone) finishes first and is not taken for an orphan.
+        const { described, known } = await this.uow.run(async (tx) => {
+          await tx.query('SELECT 1 FROM secrets WHERE id = $1 FOR SHARE', [secret.id]);
+          const found = await this.stores.for('vault').describe(tx, secret.id);
+          const rows = (await tx.query('SELECT store_version FROM secret_versions WHERE secret_id = $1', [secret.id])) as { store_version: number }[];
+          return { described: found, known: new Set(rows.map((r) => r.store_version)) };
+        });
         // Live Vault versions no version row points to: left by writes that rolled back.
         const orphans = (described?.versions ?? []).filter((v) => !v.destroyed && !known.has(v.storeVersion));
         for (const o of orphans) {
