@@ -5,6 +5,7 @@ import {
   type PutMeta,
   StoreConflictError,
   StoreNotFoundError,
+  StorePrunedError,
   StoreUnavailableError,
 } from '../src/secrets/store/secret-store.port.js';
 import { VaultSecretStore } from '../src/secrets/store/vault-secret-store.js';
@@ -269,7 +270,9 @@ describe('VaultSecretStore on Vault', () => {
       ]) {
         const err = await caught(op);
         expect(err).toBeInstanceOf(StoreUnavailableError);
-        expect(err.message).toBe('Vault rejected the token (permission denied)');
+        expect(err.message).toBe(
+          'Vault rejected the token (permission denied); VAULT_TOKEN is a static token, so Strongroom cannot log in again: replace it (or configure AppRole with VAULT_ROLE_ID and VAULT_SECRET_ID)',
+        );
         expect(exposed(err)).not.toContain(token);
       }
     });
@@ -518,5 +521,114 @@ describe('VaultConnection', () => {
     double.setInitialized(true);
     double.failNext(1, 502, { path: 'sys/health' });
     await expect(c.health()).resolves.toMatchObject({ up: false });
+  });
+});
+
+describe('Vault hardening (issue 11)', () => {
+  afterEach(() => {
+    double.unseal();
+    double.clearFaults();
+  });
+
+  it('AppRole: a revoked or expired token is replaced by one shared login and the call retried; a policy refusal is not', async () => {
+    double.addAppRole('recover-role', 'recover-secret', { ttl: 3600, paths: ['kv/data/ytempire/*'] });
+    const logger = new MemoryLogger();
+    const c = connect({ token: undefined, roleId: 'recover-role', secretId: 'recover-secret' }, logger);
+    await c.start();
+    const store = new VaultSecretStore(c, { logger });
+    const id = newId();
+    const v1 = await store.put(tx, id, 1, 'kept', meta(0));
+    const logins = () => double.requests.filter((r) => r.path === 'auth/approle/login');
+
+    double.requests.length = 0;
+    double.revokeToken(c.client.token);
+    await expect(store.get(tx, id, v1)).resolves.toBe('kept');
+    expect(logins()).toHaveLength(1);
+
+    double.requests.length = 0;
+    double.expireToken(c.client.token);
+    const reads = await Promise.all(Array.from({ length: 5 }, () => store.get(tx, id, v1)));
+    expect(reads).toEqual(['kept', 'kept', 'kept', 'kept', 'kept']);
+    expect(logins()).toHaveLength(1);
+
+    // The spec's data-only policy refuses the metadata label: that 403 is not a token problem.
+    double.requests.length = 0;
+    await store.put(tx, id, 2, 'labelled?', meta(v1));
+    expect(logins()).toHaveLength(0);
+    expect(logger.lines.join('\n')).not.toMatch(/hvs\.|recover-secret/);
+    c.stop();
+  });
+
+  it('AppRole: when logging in again fails too, the error says so (without the secret id)', async () => {
+    double.addAppRole('doomed-role', 'doomed-secret', { ttl: 3600 });
+    const c = connect({ token: undefined, roleId: 'doomed-role', secretId: 'doomed-secret' });
+    await c.start();
+    double.addAppRole('doomed-role', 'rotated-elsewhere', { ttl: 3600 });
+    double.revokeToken(c.client.token);
+    const err = await caught(new VaultSecretStore(c).get(tx, newId(), 1));
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect(err.message).toBe(
+      'Vault rejected the token and logging in again with AppRole failed: Vault AppRole login failed: Vault refused the request (HTTP 400: invalid role or secret ID)',
+    );
+    expect(exposed(err)).not.toContain('doomed-secret');
+    c.stop();
+  });
+
+  it('AppRole: after a failed login, requests do not log in again until the back-off passed', async () => {
+    double.addAppRole('storm-role', 'storm-secret', { ttl: 3600 });
+    const c = new VaultConnection(
+      { url: double.url, roleId: 'storm-role', secretId: 'storm-secret' },
+      { logger: new MemoryLogger(), retryMinMs: 60_000, retryMaxMs: 60_000 },
+    );
+    connections.push(c);
+    await c.start();
+    double.addAppRole('storm-role', 'rotated-secret', { ttl: 3600 });
+    double.revokeToken(c.client.token);
+    const store = new VaultSecretStore(c);
+    double.requests.length = 0;
+    for (let i = 0; i < 4; i++) await expect(store.get(tx, newId(), 1)).rejects.toThrow(/logging in again with AppRole failed/);
+    expect(double.requests.filter((r) => r.path === 'auth/approle/login')).toHaveLength(1);
+    c.stop();
+  });
+
+  it('health checks an authenticated call: a revoked static token is down, with what to do', async () => {
+    double.addToken('static-health', { policies: ['strongroom'] });
+    const c = connect({ token: 'static-health' });
+    await expect(c.health()).resolves.toEqual({ up: true, sealed: false });
+    double.revokeToken('static-health');
+    const h = await c.health();
+    expect(h.up).toBe(false);
+    expect(h.detail).toMatch(/^Vault rejected the token \(permission denied\); VAULT_TOKEN is a static token/);
+    expect(double.requests.at(-1)).toMatchObject({ path: 'auth/token/lookup-self', status: 403 });
+  });
+
+  it('writes max_versions on the key, says which versions Vault still keeps, and calls a trimmed one pruned', async () => {
+    const store = new VaultSecretStore(connect(), { maxVersions: 3 });
+    const id = newId();
+    let v = 0;
+    for (let i = 1; i <= 5; i++) v = await store.put(tx, id, i, `p${i}`, meta(v));
+    expect(double.rawMetadata('kv', `ytempire/secrets/${id}`)?.maxVersions).toBe(3);
+    expect(double.rawVersions('kv', `ytempire/secrets/${id}`).map((x) => x.version)).toEqual([3, 4, 5]);
+    double.requests.length = 0;
+    await expect(store.oldestKept(tx, id, 3)).resolves.toBe(1);
+    expect(double.requests).toEqual([]);
+    await expect(store.oldestKept(tx, id, 5)).resolves.toBe(3);
+    const err = await caught(store.get(tx, id, 2));
+    expect(err).toBeInstanceOf(StorePrunedError);
+    expect(err.message).toBe(`version 2 of secret ${id} was pruned by Vault (beyond the key's max_versions)`);
+    // Destroyed (not trimmed) versions stay "not found", as before.
+    await store.destroy(tx, id, [3]);
+    expect(await caught(store.get(tx, id, 3))).not.toBeInstanceOf(StorePrunedError);
+    expect(() => new VaultSecretStore(connect(), { maxVersions: 0 })).toThrow(/max_versions/);
+  });
+
+  it('lists the keys under the prefix for the orphan scan (folders left out, [] when empty)', async () => {
+    const store = new VaultSecretStore(connect(), { pathPrefix: 'orphan-scan/secrets' });
+    await expect(store.listIds()).resolves.toEqual([]);
+    const a = newId();
+    await store.put(tx, a, 1, 'a', meta(0));
+    await connect().client.write('kv/data/orphan-scan/secrets/folder/inner', { data: { value: 'x' } });
+    await expect(store.listIds()).resolves.toEqual([a]);
+    expect(store.displayPath(a)).toBe(`kv/orphan-scan/secrets/${a}`);
   });
 });

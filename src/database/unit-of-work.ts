@@ -8,6 +8,8 @@ interface TxState {
   beforeCommit: Map<symbol, () => Promise<void>>;
   /** Items queued for a before-commit hook; a rolled-back savepoint takes its own items back. */
   queues: Map<symbol, unknown[]>;
+  /** Undo work for writes outside PostgreSQL (Vault), run newest first if the work rolls back. */
+  undo: (() => Promise<void>)[];
 }
 
 /**
@@ -37,10 +39,16 @@ export class UnitOfWork {
     const current = this.als.getStore();
     if (current) return fn(current.manager);
     return this.dataSource.transaction(async (manager) => {
-      const state: TxState = { manager, beforeCommit: new Map(), queues: new Map() };
-      const result = await this.als.run(state, () => fn(manager));
-      for (const hook of state.beforeCommit.values()) await hook();
-      return result;
+      const state: TxState = { manager, beforeCommit: new Map(), queues: new Map(), undo: [] };
+      try {
+        const result = await this.als.run(state, () => fn(manager));
+        for (const hook of state.beforeCommit.values()) await hook();
+        return result;
+      } catch (e) {
+        // Still inside the transaction: row locks are held while the undo runs.
+        await runUndo(state.undo, 0);
+        throw e;
+      }
     });
   }
 
@@ -52,12 +60,32 @@ export class UnitOfWork {
     const state = this.als.getStore();
     if (!state) return this.run(fn);
     const marks = new Map([...state.queues].map(([k, q]) => [k, q.length]));
+    const undoMark = state.undo.length;
     try {
-      return await state.manager.transaction(() => fn(state.manager));
+      return await state.manager.transaction(async () => {
+        try {
+          return await fn(state.manager);
+        } catch (e) {
+          await runUndo(state.undo, undoMark);
+          throw e;
+        }
+      });
     } catch (e) {
       for (const [k, q] of state.queues) q.length = marks.get(k) ?? 0;
       throw e;
     }
+  }
+
+  /**
+   * Registers undo work for a write made outside PostgreSQL in the current transaction: it runs
+   * (inside the transaction, before the rollback) if the transaction or the enclosing savepoint
+   * fails, and is dropped on commit. `undo` must not throw. Returns false outside a transaction.
+   */
+  onRollback(undo: () => Promise<void>): boolean {
+    const state = this.als.getStore();
+    if (!state) return false;
+    state.undo.push(undo);
+    return true;
   }
 
   /**
@@ -79,4 +107,10 @@ export class UnitOfWork {
     queue.push(item);
     return true;
   }
+}
+
+/** Runs and removes the undo entries from `from` on, newest first. */
+async function runUndo(undo: (() => Promise<void>)[], from: number): Promise<void> {
+  const pending = undo.splice(from);
+  for (const step of pending.reverse()) await step().catch(() => undefined);
 }

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -31,7 +31,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the database (and Vault when USE_VAULT) answer' })
-  ready() {
+  async ready() {
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
     if (this.store.kind === 'vault') {
       checks.push(async () => {
@@ -40,6 +40,12 @@ export class HealthController {
         return h.up ? vault.up() : vault.down({ message: h.detail ?? 'Vault is not available' });
       });
     }
-    return this.health.check(checks);
+    return this.health.check(checks).catch((e: unknown) => {
+      if (!(e instanceof ServiceUnavailableException)) throw e;
+      // Say what is down; only Vault's own detail is passed on (it never carries a token or a value).
+      const down = (e.getResponse() as { error?: Record<string, { message?: unknown }> }).error ?? {};
+      const why = Object.entries(down).map(([name, d]) => (name === 'vault' && typeof d?.message === 'string' ? `vault: ${d.message}` : `${name}: down`));
+      throw new ServiceUnavailableException(`not ready (${why.join('; ') || 'a dependency is down'})`);
+    });
   }
 }

@@ -16,6 +16,7 @@ import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { SecretStores } from '../secrets/store/secret-stores.js';
+import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
 import type { TaskEntity } from '../tasks/entities/task.entity.js';
 import { type ItemContext, TaskHandler } from '../tasks/task-handler.js';
@@ -60,7 +61,9 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     return this.uow.run(async (tx) => {
       const ids = ((await tx.query('SELECT id FROM secrets ORDER BY created_at, id')) as { id: string }[]).map((r) => r.id);
       const checkId = `chk_${randomBytes(12).toString('base64url')}`;
-      const accepted = await this.tasks.create(INTEGRITY_TASK, { check_id: checkId }, ids, actor.sub);
+      // Wall-clock start (Vault's clock, not ours, dates its keys): keys Vault created after it may
+      // belong to creates still in flight and are not called orphans.
+      const accepted = await this.tasks.create(INTEGRITY_TASK, { check_id: checkId, started_ms: Date.now() }, ids, actor.sub);
       await tx.getRepository(IntegrityCheckEntity).insert({
         id: checkId,
         taskId: accepted.task_id,
@@ -106,9 +109,25 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     }
     if (secret.store === 'vault' && secret.currentVersion > 0) {
       try {
-        const described = await this.stores.for('vault').describe(manager, secret.id);
+        // Under a share lock of the row: a write in flight (Vault written, PostgreSQL not yet
+        // committed, or rolled back and being undone) finishes first and is not taken for an orphan.
+        const { described, known } = await this.uow.run(async (tx) => {
+          await tx.query('SELECT 1 FROM secrets WHERE id = $1 FOR SHARE', [secret.id]);
+          const found = await this.stores.for('vault').describe(tx, secret.id);
+          const rows = (await tx.query('SELECT store_version FROM secret_versions WHERE secret_id = $1', [secret.id])) as { store_version: number }[];
+          return { described: found, known: new Set(rows.map((r) => r.store_version)) };
+        });
+        // Live Vault versions no version row points to: left by writes that rolled back.
+        const orphans = (described?.versions ?? []).filter((v) => !v.destroyed && !known.has(v.storeVersion));
+        for (const o of orphans) {
+          failures.push({
+            version: null,
+            problem: 'store_orphan',
+            detail: `Vault holds version ${o.storeVersion} of ${this.vaultPath(secret.id)}, which PostgreSQL has no record of (a write whose transaction rolled back)`,
+          });
+        }
         if (!described) failures.push({ version: null, problem: 'payload_missing', detail: 'Vault holds nothing for this secret' });
-        else if (described.currentStoreVersion !== secret.currentStoreVersion) {
+        else if (described.currentStoreVersion !== secret.currentStoreVersion && known.has(described.currentStoreVersion)) {
           failures.push({
             version: secret.currentVersion,
             problem: 'store_version_mismatch',
@@ -135,6 +154,7 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
 
   override async complete(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
     const checkId = String(task.params.check_id);
+    await this.findOrphanKeys(tx, checkId, Number(task.params.started_ms) || Date.now());
     const now = this.clock.now();
     await tx.query("UPDATE integrity_checks SET status = 'completed', finished_at = $2 WHERE id = $1", [checkId, now]);
     const check = await tx.getRepository(IntegrityCheckEntity).findOneByOrFail({ id: checkId });
@@ -180,6 +200,43 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
       failures: check.failures,
       problems: failed.map((f) => ({ secret_id: f.secretId, secret_name: f.secretName, version: f.version, problem: f.problem, detail: f.detail })),
     };
+  }
+
+  /**
+   * Keys under the Vault prefix that no secret row (live, soft-deleted) names: plaintext or
+   * envelopes left by creates whose transaction rolled back. Each is a `store_orphan` failure
+   * named by its Vault path. Keys Vault created after the check started are skipped (a create may
+   * still be in flight).
+   */
+  private async findOrphanKeys(tx: EntityManager, checkId: string, startedMs: number): Promise<void> {
+    if (this.stores.defaultKind !== 'vault') return;
+    const store = this.stores.for('vault');
+    if (!(store instanceof VaultSecretStore)) return;
+    const failures: { secretId: string; problem: IntegrityProblem; detail: string }[] = [];
+    try {
+      const ids = await store.listIds();
+      const rows = ids.length === 0 ? [] : ((await tx.query('SELECT id FROM secrets WHERE id = ANY($1::varchar[])', [ids])) as { id: string }[]);
+      const known = new Set(rows.map((r) => r.id));
+      for (const id of ids.filter((k) => !known.has(k))) {
+        const created = /^[A-Za-z0-9_-]+$/.test(id) ? await store.keyCreatedAt(id) : null;
+        if (created && created.getTime() >= startedMs) continue;
+        failures.push({
+          secretId: id.slice(0, 40),
+          problem: 'store_orphan',
+          detail: `Vault holds ${store.displayPath(id)}, but PostgreSQL has no secret ${id} (a create whose transaction rolled back); remove it with \`vault kv metadata delete\``.slice(0, 500),
+        });
+      }
+    } catch (e) {
+      failures.push({ secretId: '-', problem: 'store_unreachable', detail: `could not list Vault keys for orphans: ${(e as Error).message}`.slice(0, 500) });
+    }
+    if (failures.length === 0) return;
+    await tx.getRepository(IntegrityFailureEntity).insert(failures.map((f) => ({ checkId, secretName: null, version: null, ...f })));
+    await tx.query('UPDATE integrity_checks SET failures = failures + $2 WHERE id = $1', [checkId, failures.length]);
+  }
+
+  private vaultPath(secretId: string): string {
+    const store = this.stores.for('vault');
+    return store instanceof VaultSecretStore ? store.displayPath(secretId) : secretId;
   }
 }
 

@@ -1,14 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 import { SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity, type VersionState } from './entities/secret-version.entity.js';
 import { SecretStores } from './store/secret-stores.js';
 import {
+  type SecretStore,
   StoreConflictError,
   StoreNotFoundError,
+  StorePrunedError,
   StoreUnavailableError,
 } from './store/secret-store.port.js';
 
@@ -32,10 +35,13 @@ export interface ServingRow {
  */
 @Injectable()
 export class SecretVersions {
+  private readonly logger = new Logger('SecretVersions');
+
   constructor(
     private readonly stores: SecretStores,
     private readonly cipher: SecretCipher,
     private readonly clock: Clock,
+    private readonly uow: UnitOfWork,
   ) {}
 
   /**
@@ -229,6 +235,9 @@ export class SecretVersions {
       return await fn();
     } catch (e) {
       if (e instanceof StoreUnavailableError) throw new DomainError(DomainErrorCode.StoreUnavailable, e.message);
+      if (e instanceof StorePrunedError) {
+        throw new DomainError(DomainErrorCode.Gone, `${e.message}; it is no longer readable (Vault keeps max_versions versions per key)`);
+      }
       if (e instanceof StoreNotFoundError) {
         throw new DomainError(DomainErrorCode.Unprocessable, 'the store no longer holds this version; run an integrity check');
       }
@@ -239,6 +248,53 @@ export class SecretVersions {
 
   private async put(tx: EntityManager, secret: SecretEntity, version: number, payload: string, expected: number): Promise<number> {
     const store = this.stores.for(secret.store);
+    // Vault is outside the transaction: if it rolls back (a later statement fails, a bulk item's
+    // savepoint, a Vault answer that came too late), what may have been written there is undone.
+    if (store.kind === 'vault') this.uow.onRollback(() => this.undoPut(tx, store, secret.id, expected));
+    const storeVersion = await this.write(tx, store, secret, version, payload, expected);
+    const oldest = await store.oldestKept(tx, secret.id, storeVersion).catch(() => 1);
+    if (oldest > 1) {
+      // Vault trimmed the versions below `oldest` (max_versions): the history says so.
+      await tx.query(
+        "UPDATE secret_versions SET state = 'destroyed', destroyed_at = $3 WHERE secret_id = $1 AND store_version < $2 AND state NOT IN ('destroyed', 'current')",
+        [secret.id, oldest, this.clock.now()],
+      );
+    }
+    return storeVersion;
+  }
+
+  /**
+   * Undoes a Vault write whose transaction rolled back; runs while the row lock is still held, so
+   * every Vault version beyond `expected` is this write's. A brand-new key is deleted with its
+   * metadata; on an existing key the versions written are destroyed. Never throws: what it cannot
+   * undo is logged and the integrity check reports it as an orphan.
+   */
+  private async undoPut(tx: EntityManager, store: SecretStore, secretId: string, expected: number): Promise<void> {
+    try {
+      if (expected === 0) {
+        await store.purge(tx, secretId);
+        return;
+      }
+      const found = await store.describe(tx, secretId).catch(() => null);
+      const written = found
+        ? found.versions.filter((v) => v.storeVersion > expected && !v.destroyed).map((v) => v.storeVersion)
+        : [expected + 1];
+      await store.destroy(tx, secretId, written);
+    } catch (e) {
+      this.logger.warn(
+        `could not undo the Vault write of secret ${secretId} after its transaction rolled back (${(e as Error).message}); the integrity check reports it as an orphan`,
+      );
+    }
+  }
+
+  private async write(
+    tx: EntityManager,
+    store: SecretStore,
+    secret: SecretEntity,
+    version: number,
+    payload: string,
+    expected: number,
+  ): Promise<number> {
     const meta = { secretType: secret.secretType, tags: secret.tags, expectedStoreVersion: expected };
     return this.storeCall(async () => {
       try {

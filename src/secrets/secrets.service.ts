@@ -301,7 +301,8 @@ export class SecretsService {
       description: dto.description ?? null,
       tags: dto.tags ?? {},
       store,
-      encryptLocally: store === 'local' ? true : (dto.encrypt_locally ?? false),
+      // Vault too: a value reaches Vault in the clear only when the request asks for it.
+      encryptLocally: store === 'local' ? true : (dto.encrypt_locally ?? true),
       currentVersion: 1,
       currentStoreVersion: 1,
       createdAt: now,

@@ -49,6 +49,12 @@ type Action = 'renew' | 'login' | 'check';
 
 const noop = (): void => undefined;
 
+/** A 403 about the token (unknown, expired, revoked, or none sent), not a policy refusal. */
+function isTokenRejection(info: VaultErrorInfo): boolean {
+  const said = info.vaultMessage ?? '';
+  return info.status === 403 && (said.includes('invalid token') || said.trim() === 'permission denied');
+}
+
 /**
  * One node-vault client plus its login and token renewal.
  *
@@ -76,6 +82,9 @@ export class VaultConnection {
   private stopped = true;
   private lastLease = 0;
   private inFlight: Promise<boolean> | undefined;
+  /** Why the last AppRole login failed (safe to show), and when (ms). */
+  private lastLoginError: string | undefined;
+  private lastLoginFailedAt = 0;
 
   constructor(
     private readonly settings: VaultSettings,
@@ -174,15 +183,80 @@ export class VaultConnection {
     if (sealed !== false) {
       return { up: false, detail: `Vault at ${this.url} answered sys/health with something that is not Vault's health` };
     }
+    // sys/health needs no token: only an authenticated call shows that operations would work.
+    try {
+      await this.request((client) => client.tokenLookupSelf());
+    } catch (err) {
+      return { up: false, sealed: false, detail: this.classify(err).message };
+    }
     return { up: true, sealed: false };
+  }
+
+  /**
+   * Runs one Vault call. With AppRole, when Vault no longer accepts the token (403 after expiry or
+   * revocation), logs in again (one login shared by every caller that saw the same token fail)
+   * and retries the call once. A 403 that is only the policy refusing the path is passed on as
+   * is. With a static token there is nothing to log in with: the 403 is passed on (`classify`
+   * then says to replace VAULT_TOKEN).
+   */
+  async request<T>(op: (client: VaultClient) => Promise<T>): Promise<T> {
+    const used = this.client.token;
+    try {
+      return await op(this.client);
+    } catch (err) {
+      if (this.authMethod !== 'approle' || !(await this.tokenRejected(err, used))) throw err;
+      // Another caller may already have replaced the token this call used.
+      if (this.client.token === used && !(await this.relogin())) {
+        throw new VaultConnectionError('Vault rejected the token and logging in again with AppRole failed', {
+          kind: 'auth',
+          status: 403,
+          message: this.lastLoginError ?? 'see the log',
+        });
+      }
+      return op(this.client);
+    }
   }
 
   /** Classifies an error of this client; `secrets` (payloads…) are redacted along with the credentials. */
   classify(err: unknown, secrets: readonly (string | undefined)[] = []): VaultErrorInfo {
-    return classifyVaultError(err, {
+    const info = classifyVaultError(err, {
       url: this.settings.url,
       secrets: [...secrets, this.client.token, this.settings.token, this.settings.secretId],
     });
+    if (info.kind === 'auth' && this.authMethod === 'token' && isTokenRejection(info)) {
+      return {
+        ...info,
+        message: `${info.message}; VAULT_TOKEN is a static token, so Strongroom cannot log in again: replace it (or configure AppRole with VAULT_ROLE_ID and VAULT_SECRET_ID)`,
+      };
+    }
+    return info;
+  }
+
+  /**
+   * Whether a failed call means the token itself is no longer valid. Current Vault says
+   * `invalid token`; older releases say only `permission denied` for a bad token and for a policy
+   * refusal alike, so that case is settled by looking the token up.
+   */
+  private async tokenRejected(err: unknown, used: string): Promise<boolean> {
+    const info = classifyVaultError(err, { url: this.settings.url });
+    if (info.kind !== 'auth' || !isTokenRejection(info)) return false;
+    if ((info.vaultMessage ?? '').includes('invalid token') || used === '' || this.client.token !== used) return true;
+    try {
+      await this.client.tokenLookupSelf();
+      return false;
+    } catch (lookupErr) {
+      return classifyVaultError(lookupErr, { url: this.settings.url }).status === 403;
+    }
+  }
+
+  /**
+   * One AppRole login shared by concurrent callers (and by a renewal already running). After a
+   * failed login, requests do not try again for `retryMinMs` (the background retry goes on), so
+   * a wrong secret id does not become one login per request (and a Vault lockout).
+   */
+  private async relogin(): Promise<boolean> {
+    if (this.lastLoginError !== undefined && Date.now() - this.lastLoginFailedAt < this.retryMinMs) return false;
+    return this.run('login');
   }
 
   // ---- login and renewal -------------------------------------------------------------------------
@@ -196,7 +270,10 @@ export class VaultConnection {
         ...(this.settings.approleMount ? { mount_point: this.settings.approleMount } : {}),
       });
     } catch (err) {
-      throw new VaultConnectionError('Vault AppRole login failed', this.classify(err));
+      const failure = new VaultConnectionError('Vault AppRole login failed', this.classify(err));
+      this.lastLoginError = failure.message;
+      this.lastLoginFailedAt = Date.now();
+      throw failure;
     }
     if (typeof res?.auth?.client_token !== 'string') {
       throw new VaultConnectionError('Vault AppRole login failed', {
@@ -206,6 +283,7 @@ export class VaultConnection {
     }
     const lease = Number(res.auth.lease_duration) || 0;
     this.lastLease = lease;
+    this.lastLoginError = undefined;
     return { lease, renewable: res.auth.renewable !== false };
   }
 

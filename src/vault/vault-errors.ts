@@ -102,6 +102,8 @@ interface ErrorLike {
 }
 
 export function classifyVaultError(err: unknown, ctx: ClassifyContext): VaultErrorInfo {
+  // Already classified (and redacted) by the connection: keep its kind and message.
+  if (err instanceof VaultConnectionError) return { kind: err.kind, status: err.status, message: redact(err.message, ctx.secrets) };
   const e: ErrorLike = typeof err === 'object' && err !== null ? (err as ErrorLike) : {};
   const raw = typeof e.message === 'string' ? e.message : typeof err === 'string' ? err : '';
   const safe = redact(raw, ctx.secrets);

@@ -7,6 +7,15 @@ import { VaultConnection } from './vault-client.js';
 export const VAULT_STORE = Symbol('VAULT_STORE');
 const VAULT_CONNECTION = Symbol('VAULT_CONNECTION');
 
+/**
+ * `max_versions` set on every key: SECRET_VERSIONS_RETAINED counts readable versions, Vault counts
+ * every version (pending, destroyed and rolled-back ones too), hence two more; never below
+ * Vault's default of 10, so setting it per key never makes Vault keep fewer than it would anyway.
+ */
+export function vaultMaxVersions(versionsRetained: number): number {
+  return Math.max(10, versionsRetained + 2);
+}
+
 class VaultLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(@Optional() @Inject(VAULT_CONNECTION) private readonly connection: VaultConnection | null) {}
 
@@ -42,7 +51,13 @@ class VaultLifecycle implements OnModuleInit, OnApplicationShutdown {
       provide: VAULT_STORE,
       inject: [AppConfig, VAULT_CONNECTION],
       useFactory: (config: AppConfig, connection: VaultConnection | null) =>
-        connection ? new VaultSecretStore(connection, { kvMount: config.vault.kvMount, pathPrefix: config.vault.pathPrefix }) : null,
+        connection
+          ? new VaultSecretStore(connection, {
+              kvMount: config.vault.kvMount,
+              pathPrefix: config.vault.pathPrefix,
+              maxVersions: vaultMaxVersions(config.secrets.versionsRetained),
+            })
+          : null,
     },
     { provide: VaultLifecycle, inject: [VAULT_CONNECTION], useFactory: (c: VaultConnection | null) => new VaultLifecycle(c) },
   ],

@@ -20,7 +20,7 @@ describe('secrets in Vault KV v2 (USE_VAULT=true)', () => {
 
   it("stores values at the spec's layout, so `vault kv list kv/ytempire/secrets/` shows them", async () => {
     const res = await app.call('POST', `${S}/`, {
-      body: { name: 'openai_api_key', value: 'sk-1234567890abcdef', secret_type: 'API_KEY', tags: { service: 'ai' } },
+      body: { name: 'openai_api_key', value: 'sk-1234567890abcdef', secret_type: 'API_KEY', tags: { service: 'ai' }, encrypt_locally: false },
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({ store: 'vault', encrypt_locally: false, version: 1 });

@@ -366,6 +366,23 @@ describe('Vault double', () => {
       for (let i = 1; i <= 9; i++) await client.write(`kv/data/${fresh}`, { data: { i } });
       expect((await client.read(`kv/metadata/${fresh}`)).data.oldest_version).toBe(0);
     });
+
+    it('keeps 10 versions by default, and max(key, mount) when either is set', async () => {
+      const k = key();
+      for (let i = 1; i <= 11; i++) await client.write(`kv/data/${k}`, { data: { i } });
+      expect((await client.read(`kv/metadata/${k}`)).data).toMatchObject({ current_version: 11, oldest_version: 2, max_versions: 0 });
+      await expect(client.read(`kv/data/${k}?version=1`)).rejects.toMatchObject({ response: { statusCode: 404, body: { errors: [] } } });
+
+      await client.write('kv/config', { max_versions: 4 });
+      try {
+        const low = key();
+        await client.write(`kv/metadata/${low}`, { max_versions: 2 });
+        for (let i = 1; i <= 6; i++) await client.write(`kv/data/${low}`, { data: { i } });
+        expect((await client.read(`kv/metadata/${low}`)).data.oldest_version).toBe(3);
+      } finally {
+        await client.write('kv/config', { max_versions: 0 });
+      }
+    });
   });
 
   describe('KV v2 deletes, destroys and the 404 bodies', () => {
@@ -559,6 +576,24 @@ describe('Vault double', () => {
       double.delayNext(1, 300);
       const slow = vault({ endpoint: double.url, token: double.rootToken, requestOptions: { timeout: 50 } });
       expect((await rejection(slow.read('kv/data/x')) as Error & { code?: string }).code).toBe('ECONNABORTED');
+    });
+
+    it('expires tokens, lists the tokens an AppRole login issued, and carries out writes it answers late', async () => {
+      double.addAppRole('ctl-role', 'ctl-secret');
+      const app = vault({ endpoint: double.url });
+      await app.approleLogin({ role_id: 'ctl-role', secret_id: 'ctl-secret' });
+      expect(double.tokensOf('ctl-role')).toEqual([app.token]);
+      double.expireToken(app.token);
+      expect(double.tokensOf('ctl-role')).toEqual([]);
+      const expired = await rejection(app.tokenLookupSelf());
+      expect(expired.response?.statusCode).toBe(403);
+      expect(expired.message).toBe('2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+
+      const k = key();
+      double.delayAnswerNext(1, 300, { path: `kv/data/${k}` });
+      const slow = vault({ endpoint: double.url, token: double.rootToken, requestOptions: { timeout: 50 } });
+      expect(((await rejection(slow.write(`kv/data/${k}`, { data: { v: 'landed' } }))) as Error & { code?: string }).code).toBe('ECONNABORTED');
+      expect(double.rawVersions('kv', k).map((v) => v.data)).toEqual([{ v: 'landed' }]);
     });
 
     it('exposes and overwrites stored versions', async () => {

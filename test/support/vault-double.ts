@@ -119,7 +119,11 @@ export interface VaultDouble {
   setStandby(mode: false | 'standby' | 'perfstandby'): void;
   addToken(token: string, options?: TokenOptions): void;
   revokeToken(token: string): void;
+  /** Makes a token expire now (Vault then answers it like an unknown token: 403 `invalid token`). */
+  expireToken(token: string): void;
   hasToken(token: string): boolean;
+  /** Live tokens issued by AppRole logins of `roleId`, oldest first. */
+  tokensOf(roleId: string): string[];
   addAppRole(roleId: string, secretId: string, options?: AppRoleOptions): void;
   /** Mounts a KV engine directly (no HTTP). */
   mountKv(path: string, version?: 1 | 2): void;
@@ -132,6 +136,11 @@ export interface VaultDouble {
   failNext(n: number, status: number | 'reset', options?: FailOptions): void;
   /** The next `n` matching requests are answered only after `ms` milliseconds. */
   delayNext(n: number, ms: number, filter?: FaultFilter): void;
+  /**
+   * The next `n` matching requests are carried out at once but answered only after `ms`
+   * milliseconds (a slow Vault whose write lands although the client gave up waiting).
+   */
+  delayAnswerNext(n: number, ms: number, filter?: FaultFilter): void;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -381,6 +390,8 @@ interface TokenEntry {
   meta: Record<string, string> | null;
   orphan: boolean;
   entityId: string;
+  /** The AppRole whose login issued the token. */
+  roleId?: string;
 }
 
 interface AppRole {
@@ -464,7 +475,7 @@ interface HttpRequest {
 interface Fault {
   remaining: number;
   filter: FaultFilter;
-  kind: 'fail' | 'reset' | 'delay';
+  kind: 'fail' | 'reset' | 'delay' | 'delayAnswer';
   status?: number;
   message?: string;
   ms?: number;
@@ -583,6 +594,18 @@ class VaultDoubleServer implements VaultDouble {
     this.tokens.delete(token);
   }
 
+  expireToken(token: string): void {
+    const entry = this.tokens.get(token);
+    if (entry) entry.expireMs = Date.now() - 1;
+  }
+
+  tokensOf(roleId: string): string[] {
+    return [...this.tokens.values()]
+      .filter((t) => t.roleId === roleId && this.liveToken(t.id) !== undefined)
+      .sort((a, b) => a.issueMs - b.issueMs)
+      .map((t) => t.id);
+  }
+
   hasToken(token: string): boolean {
     return this.liveToken(token) !== undefined;
   }
@@ -650,6 +673,10 @@ class VaultDoubleServer implements VaultDouble {
 
   delayNext(n: number, ms: number, filter: FaultFilter = {}): void {
     this.faults.push({ remaining: n, filter, kind: 'delay', ms });
+  }
+
+  delayAnswerNext(n: number, ms: number, filter: FaultFilter = {}): void {
+    this.faults.push({ remaining: n, filter, kind: 'delayAnswer', ms });
   }
 
   clearFaults(): void {
@@ -743,6 +770,7 @@ class VaultDoubleServer implements VaultDouble {
     }
     reply ??= this.route(req, decodedPath, rawPath, rawQuery, params, token);
     record.status = reply.status;
+    if (fault?.kind === 'delayAnswer') await sleep(fault.ms ?? 0);
     return reply;
   }
 
@@ -1156,6 +1184,7 @@ class VaultDoubleServer implements VaultDouble {
     entry.meta = { role_name: role.options.roleName ?? 'strongroom' };
     entry.orphan = true;
     entry.entityId = randomUUID();
+    entry.roleId = roleId;
     return {
       result: { t: 'resp', data: null, auth: this.authBlock(entry, ttl) },
       fields: ['role_id', 'secret_id'],

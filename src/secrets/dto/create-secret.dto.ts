@@ -96,7 +96,7 @@ export class CreateSecretDto {
   @IsStringMap(50, 128)
   tags?: Record<string, string>;
 
-  @ApiPropertyOptional({ description: 'Vault store: envelope-encrypt before the value reaches Vault (the local store always encrypts)' })
+  @ApiPropertyOptional({ description: 'Vault store: envelope-encrypt before the value reaches Vault (default true; false stores the plain value in Vault; the local store always encrypts)' })
   @IsOptional()
   @IsBoolean()
   encrypt_locally?: boolean;

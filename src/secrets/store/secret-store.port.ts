@@ -33,7 +33,7 @@ export interface StoreHealth {
 
 /**
  * Port for where secret payloads live. A payload is an opaque string: an envelope produced by the
- * crypto module (local store always, Vault store with `encrypt_locally`) or the plain value (Vault
+ * crypto module (local store always, Vault store unless `encrypt_locally` is false) or the plain value (Vault
  * store without local encryption). Metadata always lives in PostgreSQL; only payloads live here.
  *
  * Every method receives the caller's transaction manager: the local store writes through it so the
@@ -64,6 +64,14 @@ export abstract class SecretStore {
   abstract describe(tx: EntityManager, secretId: string): Promise<StoreDescription | null>;
 
   abstract health(): Promise<StoreHealth>;
+
+  /**
+   * After `storeVersion` was written: the oldest store version the store still keeps for the
+   * secret. Stores that keep every version answer 1; Vault trims beyond `max_versions`.
+   */
+  async oldestKept(_tx: EntityManager, _secretId: string, _storeVersion: number): Promise<number> {
+    return 1;
+  }
 }
 
 export class StoreConflictError extends Error {
@@ -77,6 +85,14 @@ export class StoreNotFoundError extends Error {
   constructor(message = 'the stored version does not exist') {
     super(message);
     this.name = 'StoreNotFoundError';
+  }
+}
+
+/** The version was there but the store dropped it by its own retention (Vault `max_versions`). */
+export class StorePrunedError extends StoreNotFoundError {
+  constructor(message = 'the store no longer keeps this version (pruned by its retention)') {
+    super(message);
+    this.name = 'StorePrunedError';
   }
 }
 

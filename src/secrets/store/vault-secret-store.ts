@@ -8,6 +8,7 @@ import {
   type StoreDescription,
   type StoreHealth,
   StoreNotFoundError,
+  StorePrunedError,
   StoreUnavailableError,
   type StoreVersionInfo,
 } from './secret-store.port.js';
@@ -17,6 +18,11 @@ export interface VaultSecretStoreOptions {
   kvMount?: string;
   /** Folder under the mount holding one key per secret. Default `ytempire/secrets`. */
   pathPrefix?: string;
+  /**
+   * `max_versions` written on every key (Vault keeps max(key, mount) versions). Default 10,
+   * Vault's own default.
+   */
+  maxVersions?: number;
   logger?: VaultLogger;
 }
 
@@ -33,8 +39,14 @@ const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S} ]*$/u;
 
 type ReadSecretResponse = { data?: { data?: Record<string, unknown> | null; metadata?: { version?: unknown } } };
 type ReadMetadataResponse = {
-  data?: { current_version?: unknown; versions?: Record<string, { deletion_time?: unknown; destroyed?: unknown }> };
+  data?: {
+    current_version?: unknown;
+    oldest_version?: unknown;
+    created_time?: unknown;
+    versions?: Record<string, { deletion_time?: unknown; destroyed?: unknown }>;
+  };
 };
+type ListResponse = { data?: { keys?: unknown } };
 type WriteResponse = { data?: { version?: unknown } };
 
 /**
@@ -42,13 +54,15 @@ type WriteResponse = { data?: { version?: unknown } };
  * `{ value: payload }`. Store versions are Vault's own version numbers, and every write is a
  * check-and-set against `meta.expectedStoreVersion`.
  *
- * Key metadata (`<mount>/metadata/<prefix>/<secretId>`) gets `custom_metadata` with the secret
- * type, the Strongroom version and the tags (`tag.<key>`) that fit Vault's limits, so
- * `vault kv metadata get` shows what a key is. That write is best effort: a failure is logged
+ * Key metadata (`<mount>/metadata/<prefix>/<secretId>`) gets `max_versions` and `custom_metadata`
+ * with the secret type, the Strongroom version and the tags (`tag.<key>`) that fit Vault's limits,
+ * so `vault kv metadata get` shows what a key is. That write is best effort: a failure is logged
  * and the put still succeeds (PostgreSQL holds the real metadata).
  *
+ * Every call goes through `connection.request`, which replaces an AppRole token Vault rejects.
+ *
  * Errors map to the port's: check-and-set mismatch → StoreConflictError; missing, deleted or
- * destroyed version → StoreNotFoundError; sealed, unreachable, 403, 5xx … → StoreUnavailableError.
+ * destroyed version → StoreNotFoundError (StorePrunedError when trimmed by max_versions); sealed, unreachable, 403, 5xx … → StoreUnavailableError.
  * No message ever carries a payload or a token. The transaction argument is ignored.
  */
 export class VaultSecretStore extends SecretStore {
@@ -57,6 +71,7 @@ export class VaultSecretStore extends SecretStore {
   private readonly mount: string;
   private readonly prefix: string;
   private readonly logger: VaultLogger;
+  readonly maxVersions: number;
 
   constructor(
     private readonly connection: VaultConnection,
@@ -66,6 +81,8 @@ export class VaultSecretStore extends SecretStore {
     this.mount = checkedPath(options.kvMount ?? 'kv', 'KV mount', false);
     this.prefix = checkedPath(options.pathPrefix ?? 'ytempire/secrets', 'path prefix', true);
     this.logger = options.logger ?? new Logger('VaultSecretStore');
+    this.maxVersions = options.maxVersions ?? 10;
+    if (!Number.isInteger(this.maxVersions) || this.maxVersions < 1) throw new Error('Vault max_versions must be an integer >= 1');
   }
 
   async put(_tx: EntityManager, secretId: string, version: number, payload: string, meta: PutMeta): Promise<number> {
@@ -76,10 +93,9 @@ export class VaultSecretStore extends SecretStore {
 
     let res: WriteResponse;
     try {
-      res = (await this.connection.client.write(this.path('data', secretId), {
-        data: { value: payload },
-        options: { cas },
-      })) as WriteResponse;
+      res = (await this.connection.request((c) =>
+        c.write(this.path('data', secretId), { data: { value: payload }, options: { cas } }),
+      )) as WriteResponse;
     } catch (err) {
       throw this.mapError(err, [payload], {
         conflict: `the Vault version of secret ${secretId} is not ${cas} (check-and-set failed)`,
@@ -101,9 +117,13 @@ export class VaultSecretStore extends SecretStore {
     }
     let res: ReadSecretResponse;
     try {
-      res = (await this.connection.client.read(`${this.path('data', secretId)}?version=${storeVersion}`)) as ReadSecretResponse;
+      res = (await this.connection.request((c) => c.read(`${this.path('data', secretId)}?version=${storeVersion}`))) as ReadSecretResponse;
     } catch (err) {
-      throw this.mapError(err, [], { notFound: this.notFoundMessage(secretId, storeVersion, err) });
+      const mapped = this.mapError(err, [], { notFound: this.notFoundMessage(secretId, storeVersion, err) });
+      if (mapped instanceof StoreNotFoundError && !hasVersionMetadata(err) && (await this.pruned(secretId, storeVersion))) {
+        throw new StorePrunedError(`version ${storeVersion} of secret ${secretId} was pruned by Vault (beyond the key's max_versions)`);
+      }
+      throw mapped;
     }
     const value = res?.data?.data?.value;
     if (res?.data?.metadata?.version !== storeVersion || typeof value !== 'string') {
@@ -121,7 +141,7 @@ export class VaultSecretStore extends SecretStore {
     if (versions.length === 0) return;
     try {
       // client.write, not destroySecretVersions: that helper mustache-escapes the path.
-      await this.connection.client.write(this.path('destroy', secretId), { versions });
+      await this.connection.request((c) => c.write(this.path('destroy', secretId), { versions }));
     } catch (err) {
       throw this.mapError(err);
     }
@@ -130,7 +150,7 @@ export class VaultSecretStore extends SecretStore {
   async purge(_tx: EntityManager, secretId: string): Promise<void> {
     checkSecretId(secretId);
     try {
-      await this.connection.client.delete(this.path('metadata', secretId));
+      await this.connection.request((c) => c.delete(this.path('metadata', secretId)));
     } catch (err) {
       const mapped = this.mapError(err);
       if (!(mapped instanceof StoreNotFoundError)) throw mapped;
@@ -141,7 +161,7 @@ export class VaultSecretStore extends SecretStore {
     checkSecretId(secretId);
     let res: ReadMetadataResponse;
     try {
-      res = (await this.connection.client.read(this.path('metadata', secretId))) as ReadMetadataResponse;
+      res = (await this.connection.request((c) => c.read(this.path('metadata', secretId)))) as ReadMetadataResponse;
     } catch (err) {
       const mapped = this.mapError(err);
       if (mapped instanceof StoreNotFoundError) return null;
@@ -161,6 +181,49 @@ export class VaultSecretStore extends SecretStore {
     return { currentStoreVersion: current, versions };
   }
 
+  /** When Vault created the key (its metadata `created_time`); null when it holds nothing or cannot say. */
+  async keyCreatedAt(secretId: string): Promise<Date | null> {
+    checkSecretId(secretId);
+    try {
+      const res = (await this.connection.request((c) => c.read(this.path('metadata', secretId)))) as ReadMetadataResponse;
+      return parseTime(res?.data?.created_time) ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Vault trims a key's oldest versions beyond max(key, mount) `max_versions` on each write. The
+   * key's own setting is this store's `maxVersions`, so nothing can be gone while the key has at
+   * most that many versions; past it, Vault's `oldest_version` says. Best effort: 1 when Vault's
+   * metadata cannot be read (a read of a trimmed version is still recognised, see `get`).
+   */
+  override async oldestKept(_tx: EntityManager, secretId: string, storeVersion: number): Promise<number> {
+    checkSecretId(secretId);
+    if (storeVersion <= this.maxVersions) return 1;
+    return (await this.oldestVersion(secretId)) ?? 1;
+  }
+
+  /** The keys directly under the prefix (secret ids; folders are left out). [] when there are none. */
+  async listIds(): Promise<string[]> {
+    const folder = [this.mount, 'metadata', this.prefix].filter((p) => p !== '').join('/');
+    let res: ListResponse;
+    try {
+      res = (await this.connection.request((c) => c.list(`${folder}/`))) as ListResponse;
+    } catch (err) {
+      const mapped = this.mapError(err);
+      if (mapped instanceof StoreNotFoundError) return [];
+      throw mapped;
+    }
+    const keys = Array.isArray(res?.data?.keys) ? res.data.keys : [];
+    return keys.filter((k): k is string => typeof k === 'string' && k !== '' && !k.endsWith('/'));
+  }
+
+  /** Where a secret's key lives, as `vault kv` names it (`kv/ytempire/secrets/<id>`), for reports. */
+  displayPath(secretId: string): string {
+    return [this.mount, this.prefix, secretId].filter((p) => p !== '').join('/');
+  }
+
   async health(): Promise<StoreHealth> {
     const h = await this.connection.health();
     return h.up ? { up: true } : { up: false, detail: h.detail };
@@ -173,11 +236,26 @@ export class VaultSecretStore extends SecretStore {
     return [this.mount, kind, this.prefix, secretId].filter((p) => p !== '').join('/');
   }
 
+  private async oldestVersion(secretId: string): Promise<number | null> {
+    try {
+      const res = (await this.connection.request((c) => c.read(this.path('metadata', secretId)))) as ReadMetadataResponse;
+      return Math.max(1, Number(res?.data?.oldest_version) || 0);
+    } catch {
+      return null;
+    }
+  }
+
+  /** A plain 404 (no version metadata) for a version below Vault's oldest kept one: trimmed. */
+  private async pruned(secretId: string, storeVersion: number): Promise<boolean> {
+    const oldest = await this.oldestVersion(secretId);
+    return oldest !== null && storeVersion < oldest;
+  }
+
   private async writeCustomMetadata(secretId: string, version: number, meta: PutMeta): Promise<void> {
     try {
-      await this.connection.client.write(this.path('metadata', secretId), {
-        custom_metadata: customMetadata(version, meta),
-      });
+      await this.connection.request((c) =>
+        c.write(this.path('metadata', secretId), { max_versions: this.maxVersions, custom_metadata: customMetadata(version, meta) }),
+      );
     } catch (err) {
       const info = this.connection.classify(err);
       this.logger.warn(`could not label secret ${secretId} in Vault (its value is stored): ${info.message}`);
@@ -241,6 +319,18 @@ function customMetadata(version: number, meta: Pick<PutMeta, 'secretType' | 'tag
   add('strongroom_version', String(version));
   for (const key of Object.keys(meta.tags ?? {}).sort()) add(`tag.${key}`, String(meta.tags[key]));
   return out;
+}
+
+/** Whether a 404 carried a version's metadata (deleted or destroyed) rather than nothing at all. */
+function hasVersionMetadata(err: unknown): boolean {
+  const body = (err as { response?: { body?: { data?: { metadata?: unknown } } } })?.response?.body;
+  return typeof body?.data?.metadata === 'object' && body.data.metadata !== null;
+}
+
+function parseTime(value: unknown): Date | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const ms = Date.parse(value.replace(/(\.\d{3})\d+/, '$1'));
+  return Number.isFinite(ms) ? new Date(ms) : undefined;
 }
 
 /** An RFC 3339 deletion time in the past ('' = not deleted). */
