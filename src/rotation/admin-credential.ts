@@ -7,6 +7,7 @@ import type { SecretType } from '../crypto/index.js';
  */
 export const ADMIN_CREDENTIAL_TYPES: Readonly<Record<string, readonly SecretType[]>> = {
   postgres_role: ['DATABASE_PASSWORD'],
+  mysql_user: ['DATABASE_PASSWORD'],
   // The HMAC key the rotation calls are signed with: never sent, only used to sign.
   http: ['WEBHOOK_SECRET'],
 };

@@ -28,6 +28,7 @@ import type { RotationCheck, RotationStep, Rotator, RotatorContext } from './rot
 import { RotatorTargetPolicy, RotatorTargetRefused } from './rotator-target.js';
 import { rotatorSettingsProblems } from './rotator-settings.js';
 import { HttpRotator } from './rotators/http/http.rotator.js';
+import { MysqlUserRotator } from './rotators/mysql-user/mysql-user.rotator.js';
 import { GeneratedRotator } from './rotators/generated/generated.rotator.js';
 import { PostgresRoleRotator } from './rotators/postgres-role/postgres-role.rotator.js';
 
@@ -90,6 +91,7 @@ export class RotationService {
       new GeneratedRotator(),
       new PostgresRoleRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
       new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
+      new MysqlUserRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
     ])
       this.rotators.set(r.kind, r);
   }

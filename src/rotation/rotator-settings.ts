@@ -6,12 +6,14 @@ import { type RotatorTargetPolicy, tlsSettingsProblem } from './rotator-target.j
 const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   postgres_role: ['kind', 'host', 'port', 'database', 'role', 'admin_secret_id', 'sslmode', 'ssl_ca'],
   http: ['kind', 'url', 'admin_secret_id', 'ssl_ca'],
+  mysql_user: ['kind', 'host', 'port', 'user', 'user_host', 'admin_secret_id', 'sslmode', 'ssl_ca'],
 };
 
 /** The secret types each rotator serves. */
 export const ROTATOR_SECRET_TYPES: Record<RotatorConfig['kind'], readonly SecretType[] | 'any'> = {
   postgres_role: ['DATABASE_PASSWORD'],
   http: 'any',
+  mysql_user: ['DATABASE_PASSWORD'],
 };
 
 /** An http rotator's endpoint as a target, or the reason it cannot be one. */
@@ -43,6 +45,7 @@ export function rotatorSettingsProblems(targets: RotatorTargetPolicy, type: Secr
   if (type && types !== 'any' && !types.includes(type)) problems.push(`the ${cfg.kind} rotator applies to ${types.join(', ')} secrets only`);
   switch (cfg.kind) {
     case 'postgres_role':
+    case 'mysql_user':
       problems.push(...[targets.refusal(cfg), tlsSettingsProblem(cfg)].filter((p): p is string => p !== null));
       break;
     case 'http': {

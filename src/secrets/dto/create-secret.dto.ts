@@ -22,7 +22,7 @@ import { IsStringMap, MaxBytes } from './validators.js';
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_VALUE_BYTES = 64 * 1024;
 
-export const ROTATOR_KINDS = ['postgres_role', 'http'] as const;
+export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user'] as const;
 export type RotatorKind = (typeof ROTATOR_KINDS)[number];
 const isKind = (...kinds: RotatorKind[]) => (o: RotatorConfigDto) => (kinds as string[]).includes(o.kind);
 
@@ -35,15 +35,15 @@ export class RotatorConfigDto {
   @IsIn(ROTATOR_KINDS as unknown as string[], { message: `kind must be one of ${ROTATOR_KINDS.join(', ')}` })
   kind: RotatorKind;
 
-  @ApiPropertyOptional({ example: 'db.internal', description: 'postgres_role' })
-  @ValidateIf(isKind('postgres_role'))
+  @ApiPropertyOptional({ example: 'db.internal', description: 'postgres_role, mysql_user' })
+  @ValidateIf(isKind('postgres_role', 'mysql_user'))
   @IsString()
   @MinLength(1)
   @MaxLength(255)
   host: string;
 
-  @ApiPropertyOptional({ example: 5432, description: 'postgres_role' })
-  @ValidateIf(isKind('postgres_role'))
+  @ApiPropertyOptional({ example: 5432, description: 'postgres_role, mysql_user' })
+  @ValidateIf(isKind('postgres_role', 'mysql_user'))
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -62,6 +62,18 @@ export class RotatorConfigDto {
   @Matches(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, { message: 'role must be a plain PostgreSQL identifier' })
   role: string;
 
+  @ApiPropertyOptional({ example: 'app_user', description: 'mysql_user: the account whose password this secret holds' })
+  @ValidateIf(isKind('mysql_user'))
+  @IsString()
+  @Matches(/^[A-Za-z0-9_$.-]{1,80}$/, { message: 'user must be 1-80 letters, digits, _ $ . -' })
+  user: string;
+
+  @ApiPropertyOptional({ example: '%', description: 'mysql_user: the account\'s host part (default %)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.%:-]{1,255}$/, { message: 'user_host must be a host name, address or pattern (letters, digits, _ . % : -)' })
+  user_host?: string;
+
   @ApiPropertyOptional({ example: 'https://keys.internal/rotation', description: 'http: the endpoint of the four signed calls (https only)' })
   @ValidateIf(isKind('http'))
   @IsString()
@@ -71,13 +83,13 @@ export class RotatorConfigDto {
 
   @ApiProperty({
     description:
-      'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); http a WEBHOOK_SECRET (the HMAC signing key)',
+      'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key)',
   })
   @IsString()
   @Matches(/^sec_[A-Za-z0-9_-]{16}$/, { message: 'admin_secret_id must be a secret id' })
   admin_secret_id: string;
 
-  @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'postgres_role: TLS to the target; password/MD5 authentication is refused without TLS' })
+  @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'postgres_role, mysql_user: TLS to the target; password/MD5 authentication is refused without TLS' })
   @IsOptional()
   @IsIn(SSL_MODES as unknown as string[], { message: `sslmode must be one of ${SSL_MODES.join(', ')}` })
   sslmode?: SslMode;

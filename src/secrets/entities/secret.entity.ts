@@ -28,7 +28,21 @@ export type HttpRotatorConfig = {
   ssl_ca?: string | null;
 };
 
-export type RotatorConfig = PostgresRoleRotatorConfig | HttpRotatorConfig;
+/** A MySQL / MariaDB account (`ALTER USER`). */
+export type MysqlUserRotatorConfig = {
+  kind: 'mysql_user';
+  host: string;
+  port: number;
+  /** The account whose password this secret holds. */
+  user: string;
+  /** The account's host part; absent: `%`. */
+  user_host?: string;
+  admin_secret_id: string;
+  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  ssl_ca?: string | null;
+};
+
+export type RotatorConfig = PostgresRoleRotatorConfig | HttpRotatorConfig | MysqlUserRotatorConfig;
 
 /** A secret's metadata. Its value lives only in the secret store, as versions. */
 @Entity('secrets')
