@@ -29,6 +29,7 @@ import { RotatorTargetPolicy, RotatorTargetRefused } from './rotator-target.js';
 import { rotatorSettingsProblems } from './rotator-settings.js';
 import { HttpRotator } from './rotators/http/http.rotator.js';
 import { MysqlUserRotator } from './rotators/mysql-user/mysql-user.rotator.js';
+import { RedisAclRotator } from './rotators/redis-acl/redis-acl.rotator.js';
 import { GeneratedRotator } from './rotators/generated/generated.rotator.js';
 import { PostgresRoleRotator } from './rotators/postgres-role/postgres-role.rotator.js';
 
@@ -92,6 +93,7 @@ export class RotationService {
       new PostgresRoleRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
       new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
       new MysqlUserRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
+      new RedisAclRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
     ])
       this.rotators.set(r.kind, r);
   }

@@ -7,6 +7,7 @@ const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   postgres_role: ['kind', 'host', 'port', 'database', 'role', 'admin_secret_id', 'sslmode', 'ssl_ca'],
   http: ['kind', 'url', 'admin_secret_id', 'ssl_ca'],
   mysql_user: ['kind', 'host', 'port', 'user', 'user_host', 'admin_secret_id', 'sslmode', 'ssl_ca'],
+  redis_acl: ['kind', 'host', 'port', 'user', 'admin_secret_id', 'sslmode', 'ssl_ca'],
 };
 
 /** The secret types each rotator serves. */
@@ -14,6 +15,7 @@ export const ROTATOR_SECRET_TYPES: Record<RotatorConfig['kind'], readonly Secret
   postgres_role: ['DATABASE_PASSWORD'],
   http: 'any',
   mysql_user: ['DATABASE_PASSWORD'],
+  redis_acl: ['DATABASE_PASSWORD', 'API_KEY'],
 };
 
 /** An http rotator's endpoint as a target, or the reason it cannot be one. */
@@ -46,6 +48,8 @@ export function rotatorSettingsProblems(targets: RotatorTargetPolicy, type: Secr
   switch (cfg.kind) {
     case 'postgres_role':
     case 'mysql_user':
+    case 'redis_acl':
+      if (cfg.kind === 'redis_acl' && cfg.sslmode === 'prefer') problems.push('redis_acl: sslmode prefer is not offered (Redis has no TLS negotiation); use disable, require or verify-full');
       problems.push(...[targets.refusal(cfg), tlsSettingsProblem(cfg)].filter((p): p is string => p !== null));
       break;
     case 'http': {

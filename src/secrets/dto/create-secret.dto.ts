@@ -22,7 +22,7 @@ import { IsStringMap, MaxBytes } from './validators.js';
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_VALUE_BYTES = 64 * 1024;
 
-export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user'] as const;
+export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user', 'redis_acl'] as const;
 export type RotatorKind = (typeof ROTATOR_KINDS)[number];
 const isKind = (...kinds: RotatorKind[]) => (o: RotatorConfigDto) => (kinds as string[]).includes(o.kind);
 
@@ -36,14 +36,14 @@ export class RotatorConfigDto {
   kind: RotatorKind;
 
   @ApiPropertyOptional({ example: 'db.internal', description: 'postgres_role, mysql_user' })
-  @ValidateIf(isKind('postgres_role', 'mysql_user'))
+  @ValidateIf(isKind('postgres_role', 'mysql_user', 'redis_acl'))
   @IsString()
   @MinLength(1)
   @MaxLength(255)
   host: string;
 
   @ApiPropertyOptional({ example: 5432, description: 'postgres_role, mysql_user' })
-  @ValidateIf(isKind('postgres_role', 'mysql_user'))
+  @ValidateIf(isKind('postgres_role', 'mysql_user', 'redis_acl'))
   @IsInt()
   @Min(1)
   @Max(65535)
@@ -63,7 +63,7 @@ export class RotatorConfigDto {
   role: string;
 
   @ApiPropertyOptional({ example: 'app_user', description: 'mysql_user: the account whose password this secret holds' })
-  @ValidateIf(isKind('mysql_user'))
+  @ValidateIf(isKind('mysql_user', 'redis_acl'))
   @IsString()
   @Matches(/^[A-Za-z0-9_$.-]{1,80}$/, { message: 'user must be 1-80 letters, digits, _ $ . -' })
   user: string;

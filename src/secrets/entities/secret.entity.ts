@@ -42,7 +42,19 @@ export type MysqlUserRotatorConfig = {
   ssl_ca?: string | null;
 };
 
-export type RotatorConfig = PostgresRoleRotatorConfig | HttpRotatorConfig | MysqlUserRotatorConfig;
+/** A Redis ACL user (`ACL SETUSER`). */
+export type RedisAclRotatorConfig = {
+  kind: 'redis_acl';
+  host: string;
+  port: number;
+  user: string;
+  admin_secret_id: string;
+  /** Absent: verify-full; `disable` must be chosen explicitly (AUTH sends the password as it is). */
+  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  ssl_ca?: string | null;
+};
+
+export type RotatorConfig = PostgresRoleRotatorConfig | HttpRotatorConfig | MysqlUserRotatorConfig | RedisAclRotatorConfig;
 
 /** A secret's metadata. Its value lives only in the secret store, as versions. */
 @Entity('secrets')
