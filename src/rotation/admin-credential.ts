@@ -7,6 +7,10 @@ import type { SecretType } from '../crypto/index.js';
  */
 export const ADMIN_CREDENTIAL_TYPES: Readonly<Record<string, readonly SecretType[]>> = {
   postgres_role: ['DATABASE_PASSWORD'],
+  mysql_user: ['DATABASE_PASSWORD'],
+  redis_acl: ['DATABASE_PASSWORD', 'API_KEY'],
+  // The HMAC key the rotation calls are signed with: never sent, only used to sign.
+  http: ['WEBHOOK_SECRET'],
 };
 
 /** Why `admin` cannot be the admin credential of a `kind` rotator, or null. */

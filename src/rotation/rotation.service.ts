@@ -24,8 +24,12 @@ import { RotationEntity, type RotationTrigger } from './entities/rotation.entity
 import { backoffDelayMs } from './retry-policy.js';
 import { adminCredentialProblem } from './admin-credential.js';
 import { cannotGenerate, rotationInProgress } from './rotation.errors.js';
-import type { RotationCheck, Rotator, RotatorContext } from './rotator.port.js';
+import type { RotationCheck, RotationStep, Rotator, RotatorContext } from './rotator.port.js';
 import { RotatorTargetPolicy, RotatorTargetRefused } from './rotator-target.js';
+import { rotatorSettingsProblems } from './rotator-settings.js';
+import { HttpRotator } from './rotators/http/http.rotator.js';
+import { MysqlUserRotator } from './rotators/mysql-user/mysql-user.rotator.js';
+import { RedisAclRotator } from './rotators/redis-acl/redis-acl.rotator.js';
 import { GeneratedRotator } from './rotators/generated/generated.rotator.js';
 import { PostgresRoleRotator } from './rotators/postgres-role/postgres-role.rotator.js';
 
@@ -87,6 +91,7 @@ export class RotationService {
   private readonly retrying = new Set<Promise<void>>();
   private stopping = false;
   private wakeSleepers = new AbortController();
+  private readonly targets: RotatorTargetPolicy;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -99,8 +104,15 @@ export class RotationService {
     @Optional() private readonly alerts?: SecurityAlerts,
   ) {
     const { allowedHosts, connectTimeoutMs, statementTimeoutMs } = config.rotators;
-    const targets = new RotatorTargetPolicy(allowedHosts, connectTimeoutMs);
-    for (const r of [new GeneratedRotator(), new PostgresRoleRotator(targets, { connectTimeoutMs, statementTimeoutMs })]) this.rotators.set(r.kind, r);
+    const targets = (this.targets = new RotatorTargetPolicy(allowedHosts, connectTimeoutMs));
+    for (const r of [
+      new GeneratedRotator(),
+      new PostgresRoleRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
+      new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
+      new MysqlUserRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
+      new RedisAclRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
+    ])
+      this.rotators.set(r.kind, r);
   }
 
   async rotate(
@@ -114,7 +126,7 @@ export class RotationService {
     const secret = await this.loadLive(this.uow.manager(), secretId);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
     const rotator = this.rotatorOf(secret);
-    this.checkRotatable(secret, req);
+    this.checkRotatable(secret, req, rotator);
     if (rotator.external) await this.checkRotatorSettings(secret, rotator);
     // A single attempt is asked for inside a batch transaction: staged rotations need their own.
     if (options.singleAttempt && rotator.external) throw new RunAlone();
@@ -173,11 +185,16 @@ export class RotationService {
     annotateAudit({ secretId: secret.id, secretName: secret.name });
     const rotator = this.rotatorOf(secret);
     const checks: RotationCheck[] = [];
-    const generatable = canGenerate(secret.secretType as SecretType);
+    const produced = rotator.producesValues(secret);
+    const generatable = produced || canGenerate(secret.secretType as SecretType);
     checks.push({
       check: 'new value can be produced',
       ok: generatable,
-      detail: generatable ? `${secret.secretType} values are generated` : `${secret.secretType} needs the new value in the request body`,
+      detail: produced
+        ? `the ${rotator.kind} rotator produces the new value`
+        : generatable
+          ? `${secret.secretType} values are generated`
+          : `${secret.secretType} needs the new value in the request body`,
     });
     const active = await tx.getRepository(RotationEntity).findOneBy({ secretId, status: In(['pending', 'in_progress']) });
     checks.push({ check: 'no rotation in progress', ok: !active, ...(active ? { detail: `rotation ${active.id} is ${active.status}` } : {}) });
@@ -354,15 +371,17 @@ export class RotationService {
     const ctx = this.rotatorContext(secret, actor, rotation.id);
     const oldValue = await this.readValue(secret.id);
 
-    // A crash after staging: if the pending value already works at the target, promote it.
+    // A crash after staging: if the pending value already works at the target, finish and promote it.
     const staged = await this.pendingVersion(secret.id);
     if (staged) {
+      const step = this.step(rotation, rotation.attempts);
       const pendingValue = await this.readVersionValue(secret, staged);
       try {
-        await rotator.verify(secret, pendingValue, ctx);
+        await rotator.verify(secret, pendingValue, ctx, step);
+        await rotator.finish(secret, pendingValue, ctx, step);
         return await this.promoteStaged(rotation, secret.id, staged.version, rotation.attempts, actor, hooks);
       } catch {
-        await rotator.revert(secret, oldValue, ctx).catch(() => undefined);
+        await rotator.revert(secret, oldValue, ctx, step).catch(() => undefined);
         await this.discardPending(rotation, secret.id, 'interrupted before the new value was verified');
       }
     }
@@ -373,9 +392,23 @@ export class RotationService {
         return this.retryLater(snapshot, () => this.continueStaged(rotation, secret, rotator, req, actor, {}, 'background'));
       }
       if (attempt > 1) await this.backoff(attempt, attempts === 'background');
+      const step = this.step(rotation, attempt);
+      let produced: string | null = null;
+      if (req.value === undefined) {
+        try {
+          // Before staging: a crash here resumes with the same step, and the target answers again.
+          produced = await rotator.produce(secret, ctx, step);
+          const problem = produced === null ? this.cannotGenerateProblem(secret) : validateUserValue(secret.secretType as SecretType, produced);
+          if (problem) throw new Error(`the new value is not usable: ${problem}`);
+        } catch (e) {
+          rotation = await this.recordStepError(rotation, attempt, e);
+          if (e instanceof DomainError && e.code === DomainErrorCode.InvalidInput) break;
+          continue;
+        }
+      }
       const { row, value } = await this.uow.run(async (tx) => {
         const locked = await this.lockLive(tx, secret.id, false);
-        const newValue = req.value ?? generateValue(locked.secretType as SecretType);
+        const newValue = req.value ?? produced ?? generateValue(locked.secretType as SecretType);
         const pending = await this.versions.append(tx, locked, newValue, actor.sub, 'pending');
         await tx.query('UPDATE secret_rotations SET attempts = $2, to_version = $3, updated_at = $4 WHERE id = $1', [
           rotation.id,
@@ -387,11 +420,12 @@ export class RotationService {
       });
       rotation.attempts = attempt;
       try {
-        await rotator.apply(secret, value, ctx);
-        await rotator.verify(secret, value, ctx);
+        await rotator.apply(secret, value, ctx, step);
+        await rotator.verify(secret, value, ctx, step);
+        await rotator.finish(secret, value, ctx, step);
       } catch (e) {
-        // Put the old password back so whatever uses it keeps working, then drop the staged value.
-        await rotator.revert(secret, oldValue, ctx).catch((re: Error) => this.logger.error(`revert of ${secret.id} failed: ${re.message}`));
+        // Put the old value back so whatever uses it keeps working, then drop the staged value.
+        await rotator.revert(secret, oldValue, ctx, step).catch((re: Error) => this.logger.error(`revert of ${secret.id} failed: ${re.message}`));
         rotation = await this.discardPending(rotation, secret.id, (e as Error).message);
         // A refused target or admin credential stays refused: no further attempts.
         if (e instanceof DomainError && e.code === DomainErrorCode.InvalidInput) break;
@@ -400,6 +434,22 @@ export class RotationService {
       return this.promoteStaged(rotation, secret.id, row.version, attempt, actor, hooks);
     }
     return this.fail(rotation, rotation.lastError ?? 'failed', actor, hooks);
+  }
+
+  private step(rotation: RotationEntity, attempt: number): RotationStep {
+    return { rotationId: rotation.id, versionId: `${rotation.id}.${attempt}` };
+  }
+
+  private cannotGenerateProblem(secret: SecretEntity): string | null {
+    return canGenerate(secret.secretType as SecretType) ? null : `the rotator returned no value and ${secret.secretType} values cannot be generated`;
+  }
+
+  /** An attempt that failed before anything was staged (the target did not issue a value). */
+  private async recordStepError(rotation: RotationEntity, attempt: number, e: unknown): Promise<RotationEntity> {
+    const now = this.clock.now();
+    Object.assign(rotation, { attempts: attempt, lastError: ((e as Error).message ?? 'failed').slice(0, 1000), updatedAt: now });
+    await this.uow.manager().getRepository(RotationEntity).update({ id: rotation.id }, { attempts: attempt, lastError: rotation.lastError, updatedAt: now });
+    return rotation;
   }
 
   private promoteStaged(rotation: RotationEntity, secretId: string, version: number, attempt: number, actor: Actor, hooks: RotationHooks) {
@@ -556,9 +606,9 @@ export class RotationService {
     }
   }
 
-  private checkRotatable(secret: SecretEntity, req: RotationRequest): void {
+  private checkRotatable(secret: SecretEntity, req: RotationRequest, rotator: Rotator): void {
     const type = secret.secretType as SecretType;
-    if (req.value === undefined && !canGenerate(type)) throw cannotGenerate(type);
+    if (req.value === undefined && !canGenerate(type) && !rotator.producesValues(secret)) throw cannotGenerate(type);
     if (req.value !== undefined) {
       const problem = validateUserValue(type, req.value);
       if (problem) throw new DomainError(DomainErrorCode.InvalidInput, problem, { errors: [{ field: 'value', problems: [problem] }] });
@@ -613,7 +663,7 @@ export class RotationService {
    * admin secret is not refused here: that rotation fails visibly, with an alert.
    */
   private async checkRotatorSettings(secret: SecretEntity, rotator: Rotator): Promise<void> {
-    const problems = rotator.configProblems(secret);
+    const problems = secret.rotator ? rotatorSettingsProblems(this.targets, secret.secretType as SecretType, secret.rotator) : [];
     const adminId = rotator.adminSecretId(secret);
     if (adminId) {
       const admin = await this.uow.manager().getRepository(SecretEntity).findOneBy({ id: adminId });

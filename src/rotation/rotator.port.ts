@@ -19,6 +19,15 @@ export interface RotatorContext {
 }
 
 /**
+ * Names one attempt of a rotation at the target: `versionId` (`<rotation id>.<attempt>`) is the
+ * same when a crashed attempt is resumed, so a target can treat repeated calls as one.
+ */
+export interface RotationStep {
+  rotationId: string;
+  versionId: string;
+}
+
+/**
  * Applies a new value where the secret is used. `external` rotators change something outside
  * Strongroom, so the new value is staged as a pending version (committed) before `apply`, and
  * promoted only after `verify` passes; on failure `revert` puts the old value back.
@@ -26,13 +35,27 @@ export interface RotatorContext {
 export abstract class Rotator {
   abstract readonly kind: string;
   abstract readonly external: boolean;
-  abstract apply(secret: SecretEntity, newValue: string, ctx: RotatorContext): Promise<void>;
-  abstract verify(secret: SecretEntity, newValue: string, ctx: RotatorContext): Promise<void>;
-  abstract revert(secret: SecretEntity, oldValue: string, ctx: RotatorContext): Promise<void>;
-  /** Refusals of the secret's settings that need no connection (target allow-list, TLS settings). */
-  configProblems(_secret: SecretEntity): string[] {
-    return [];
+  abstract apply(secret: SecretEntity, newValue: string, ctx: RotatorContext, step: RotationStep): Promise<void>;
+  abstract verify(secret: SecretEntity, newValue: string, ctx: RotatorContext, step: RotationStep): Promise<void>;
+  /** Makes `oldValue` the one that works at the target again (and drops the attempt's new value). */
+  abstract revert(secret: SecretEntity, oldValue: string, ctx: RotatorContext, step: RotationStep): Promise<void>;
+  /**
+   * The new value, when the target issues it or the rotator builds it (a key pair, a
+   * certificate); null: Strongroom generates one. Runs before the value is staged, so it must
+   * return the same value when called again for the same step (a resumed attempt).
+   */
+  async produce(_secret: SecretEntity, _ctx: RotatorContext, _step: RotationStep): Promise<string | null> {
+    return null;
   }
+  /** Whether `produce` supplies values, also for types Strongroom cannot generate. */
+  producesValues(_secret: SecretEntity): boolean {
+    return false;
+  }
+  /**
+   * After `verify`, before the new value is promoted: retire the old value at the target (the
+   * old key stops working). Idempotent: a resumed rotation calls it again.
+   */
+  async finish(_secret: SecretEntity, _newValue: string, _ctx: RotatorContext, _step: RotationStep): Promise<void> {}
   /** The admin credential secret the settings name, if the rotator uses one. */
   adminSecretId(_secret: SecretEntity): string | null {
     return null;

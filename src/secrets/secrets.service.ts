@@ -21,7 +21,8 @@ import {
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { adminCredentialProblem } from '../rotation/admin-credential.js';
-import { RotatorTargetPolicy, tlsSettingsProblem } from '../rotation/rotator-target.js';
+import { RotatorTargetPolicy } from '../rotation/rotator-target.js';
+import { rotatorSettingsProblems } from '../rotation/rotator-settings.js';
 import type { BulkCreateResultDto, BulkItemResultDto } from './dto/bulk-create.dto.js';
 import { CreateSecretDto } from './dto/create-secret.dto.js';
 import type { ListSecretsQuery } from './dto/list-secrets.query.js';
@@ -175,8 +176,8 @@ export class SecretsService {
       if (dto.description !== undefined) secret.description = dto.description;
       if (dto.expires_at !== undefined) secret.expiresAt = dto.expires_at === null ? null : new Date(dto.expires_at);
       if (dto.rotator !== undefined) {
-        if (dto.rotator) await this.checkRotator(tx, secret.secretType as SecretType, dto.rotator);
-        secret.rotator = dto.rotator ? { ...dto.rotator } : null;
+        if (dto.rotator) await this.checkRotator(tx, secret.secretType as SecretType, dto.rotator as RotatorConfig);
+        secret.rotator = dto.rotator ? ({ ...dto.rotator } as RotatorConfig) : null;
       }
       if (dto.rotation_interval_days !== undefined) {
         secret.rotationIntervalDays = dto.rotation_interval_days;
@@ -288,7 +289,7 @@ export class SecretsService {
     } else {
       this.checkValue(type, value);
     }
-    if (dto.rotator) await this.checkRotator(tx, type, dto.rotator);
+    if (dto.rotator) await this.checkRotator(tx, type, dto.rotator as RotatorConfig);
     const now = this.clock.now();
     const interval = dto.rotation_interval_days ?? this.config.secrets.defaultRotationIntervalDays;
     const store = this.stores.defaultKind;
@@ -313,7 +314,7 @@ export class SecretsService {
       nextRotationAt: addDays(now, interval),
       rotationIntervalDays: interval,
       rotationStatus: 'none',
-      rotator: dto.rotator ? { ...dto.rotator } : null,
+      rotator: dto.rotator ? ({ ...dto.rotator } as RotatorConfig) : null,
       deletedAt: null,
       deletedBy: null,
       purgeAfter: null,
@@ -340,15 +341,10 @@ export class SecretsService {
    * Checked again at rotation time and at every use (RotationService, the rotator).
    */
   private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
-    if (rotator.kind === 'postgres_role' && type !== 'DATABASE_PASSWORD') {
-      throw new DomainError(DomainErrorCode.InvalidInput, 'the postgres_role rotator applies to DATABASE_PASSWORD secrets only');
-    }
     const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
-    const problems = [
-      this.rotatorTargets.refusal(rotator),
-      tlsSettingsProblem(rotator),
-      adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin),
-    ].filter((p): p is string => p !== null);
+    const problems = rotatorSettingsProblems(this.rotatorTargets, type, rotator);
+    const adminProblem = adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin);
+    if (adminProblem) problems.push(adminProblem);
     if (problems.length > 0) {
       throw new DomainError(DomainErrorCode.InvalidInput, `rotator refused: ${problems.join('; ')}`, { errors: [{ field: 'rotator', problems }] });
     }

@@ -33,7 +33,7 @@ const asPostgres = (cmd: string, args: string[]) =>
   process.getuid?.() === 0 ? { file: 'runuser', args: ['-u', 'postgres', '--', cmd, ...args] } : { file: cmd, args };
 
 /** A throwaway CA and a server certificate for 127.0.0.1 and localhost, made with openssl. */
-function makeCertificates(dir: string): { cert: string; key: string; ca: string } {
+export function makeCertificates(dir: string): { cert: string; key: string; ca: string } {
   const f = (name: string) => join(dir, name);
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
   execFileSync('openssl', ['req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=strongroom-test-ca'], { stdio: 'ignore' });

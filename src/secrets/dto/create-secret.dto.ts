@@ -12,6 +12,7 @@ import {
   MaxLength,
   Min,
   MinLength,
+  ValidateIf,
   ValidateNested,
 } from 'class-validator';
 import { SECRET_TYPES, type SecretType } from '../../crypto/index.js';
@@ -21,46 +22,79 @@ import { IsStringMap, MaxBytes } from './validators.js';
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_VALUE_BYTES = 64 * 1024;
 
-/** Where a `postgres_role` rotator applies new DATABASE_PASSWORD values. */
-export class RotatorConfigDto {
-  @ApiProperty({ enum: ['postgres_role'] })
-  @IsIn(['postgres_role'])
-  kind: 'postgres_role';
+export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user', 'redis_acl'] as const;
+export type RotatorKind = (typeof ROTATOR_KINDS)[number];
+const isKind = (...kinds: RotatorKind[]) => (o: RotatorConfigDto) => (kinds as string[]).includes(o.kind);
 
-  @ApiProperty({ example: 'db.internal' })
+/**
+ * Where a rotator applies new values: the fields of `kind` (src/rotation/rotator-settings.ts
+ * refuses the fields of another kind and checks the target).
+ */
+export class RotatorConfigDto {
+  @ApiProperty({ enum: ROTATOR_KINDS })
+  @IsIn(ROTATOR_KINDS as unknown as string[], { message: `kind must be one of ${ROTATOR_KINDS.join(', ')}` })
+  kind: RotatorKind;
+
+  @ApiPropertyOptional({ example: 'db.internal', description: 'postgres_role, mysql_user' })
+  @ValidateIf(isKind('postgres_role', 'mysql_user', 'redis_acl'))
   @IsString()
   @MinLength(1)
   @MaxLength(255)
   host: string;
 
-  @ApiProperty({ example: 5432 })
+  @ApiPropertyOptional({ example: 5432, description: 'postgres_role, mysql_user' })
+  @ValidateIf(isKind('postgres_role', 'mysql_user', 'redis_acl'))
   @IsInt()
   @Min(1)
   @Max(65535)
   port: number;
 
-  @ApiProperty({ example: 'app' })
+  @ApiPropertyOptional({ example: 'app', description: 'postgres_role' })
+  @ValidateIf(isKind('postgres_role'))
   @IsString()
   @MinLength(1)
   @MaxLength(63)
   database: string;
 
-  @ApiProperty({ example: 'app_user', description: 'The role whose password this secret holds' })
+  @ApiPropertyOptional({ example: 'app_user', description: 'postgres_role: the role whose password this secret holds' })
+  @ValidateIf(isKind('postgres_role'))
   @IsString()
   @Matches(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, { message: 'role must be a plain PostgreSQL identifier' })
   role: string;
 
-  @ApiProperty({ description: 'Id of a DATABASE_PASSWORD secret holding the admin credential (user:password or a password for user postgres)' })
+  @ApiPropertyOptional({ example: 'app_user', description: 'mysql_user: the account whose password this secret holds' })
+  @ValidateIf(isKind('mysql_user', 'redis_acl'))
+  @IsString()
+  @Matches(/^[A-Za-z0-9_$.-]{1,80}$/, { message: 'user must be 1-80 letters, digits, _ $ . -' })
+  user: string;
+
+  @ApiPropertyOptional({ example: '%', description: 'mysql_user: the account\'s host part (default %)' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Za-z0-9_.%:-]{1,255}$/, { message: 'user_host must be a host name, address or pattern (letters, digits, _ . % : -)' })
+  user_host?: string;
+
+  @ApiPropertyOptional({ example: 'https://keys.internal/rotation', description: 'http: the endpoint of the four signed calls (https only)' })
+  @ValidateIf(isKind('http'))
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  url: string;
+
+  @ApiProperty({
+    description:
+      'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key)',
+  })
   @IsString()
   @Matches(/^sec_[A-Za-z0-9_-]{16}$/, { message: 'admin_secret_id must be a secret id' })
   admin_secret_id: string;
 
-  @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'TLS to the target; password/MD5 authentication is refused without TLS' })
+  @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'postgres_role, mysql_user: TLS to the target; password/MD5 authentication is refused without TLS' })
   @IsOptional()
   @IsIn(SSL_MODES as unknown as string[], { message: `sslmode must be one of ${SSL_MODES.join(', ')}` })
   sslmode?: SslMode;
 
-  @ApiPropertyOptional({ description: 'PEM of the CA that signs the target certificate (sslmode verify-full); absent: the system CAs' })
+  @ApiPropertyOptional({ description: 'PEM of the CA that signs the target certificate (postgres_role with sslmode verify-full, http); absent: the system CAs' })
   @IsOptional()
   @IsString()
   @MaxLength(16_384)

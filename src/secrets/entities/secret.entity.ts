@@ -3,8 +3,8 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** Rotation state of a secret, following its latest rotation record. */
 export type RotationStatus = 'none' | 'pending' | 'in_progress' | 'completed' | 'failed' | 'rotation_due';
 
-/** Settings for a rotator that applies new values at a target (e.g. a PostgreSQL role). */
-export type RotatorConfig = {
+/** Settings for a rotator that applies new values at a target (see src/rotation/README.md). */
+export type PostgresRoleRotatorConfig = {
   kind: 'postgres_role';
   host: string;
   port: number;
@@ -16,6 +16,45 @@ export type RotatorConfig = {
   /** PEM of the CA for verify-full; absent: the system CAs. */
   ssl_ca?: string | null;
 };
+
+/** A generic target reached by four signed HTTPS calls (create, set, test, finish). */
+export type HttpRotatorConfig = {
+  kind: 'http';
+  /** https only: set and test carry the new value. */
+  url: string;
+  /** A WEBHOOK_SECRET secret: the HMAC key the calls are signed with. */
+  admin_secret_id: string;
+  /** PEM of the CA that signs the target's certificate; absent: the system CAs. */
+  ssl_ca?: string | null;
+};
+
+/** A MySQL / MariaDB account (`ALTER USER`). */
+export type MysqlUserRotatorConfig = {
+  kind: 'mysql_user';
+  host: string;
+  port: number;
+  /** The account whose password this secret holds. */
+  user: string;
+  /** The account's host part; absent: `%`. */
+  user_host?: string;
+  admin_secret_id: string;
+  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  ssl_ca?: string | null;
+};
+
+/** A Redis ACL user (`ACL SETUSER`). */
+export type RedisAclRotatorConfig = {
+  kind: 'redis_acl';
+  host: string;
+  port: number;
+  user: string;
+  admin_secret_id: string;
+  /** Absent: verify-full; `disable` must be chosen explicitly (AUTH sends the password as it is). */
+  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  ssl_ca?: string | null;
+};
+
+export type RotatorConfig = PostgresRoleRotatorConfig | HttpRotatorConfig | MysqlUserRotatorConfig | RedisAclRotatorConfig;
 
 /** A secret's metadata. Its value lives only in the secret store, as versions. */
 @Entity('secrets')

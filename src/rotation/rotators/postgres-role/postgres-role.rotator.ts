@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import pg from 'pg';
-import type { RotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
+import type { PostgresRoleRotatorConfig as RotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
 import { Rotator, type RotationCheck, type RotatorContext } from '../../rotator.port.js';
 import { type CheckedTarget, RotatorTargetPolicy, RotatorTargetRefused, tlsSettingsProblem } from '../../rotator-target.js';
 import { scramSha256Verifier } from './scram.js';
@@ -42,11 +42,6 @@ export class PostgresRoleRotator extends Rotator {
     private readonly timeouts: PostgresRoleTimeouts,
   ) {
     super();
-  }
-
-  override configProblems(secret: SecretEntity): string[] {
-    const cfg = this.config(secret);
-    return [this.targets.refusal(cfg), tlsSettingsProblem(cfg)].filter((p): p is string => p !== null);
   }
 
   override adminSecretId(secret: SecretEntity): string | null {
