@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
+import { ReportIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuditAction } from '../audit/audit-catalogue.js';
@@ -51,7 +52,7 @@ export class ReportsController {
   @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'Content-Disposition names the file, e.g. strongroom-security-report-2026-11-30.pdf' })
   @ApiResponse({ status: 404, description: 'Unknown report' })
   async download(
-    @Param('id') id: string,
+    @ReportIdParam() id: string,
     @Query() query: FormatQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,

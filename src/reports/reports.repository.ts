@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { ReportEntity } from './entities/report.entity.js';
 import type { ComplianceStandard, ReportKind, StrongroomReport } from './reports.types.js';
@@ -65,15 +65,9 @@ export class ReportsRepository {
 }
 
 function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+  return encodeKeysetCursor(at, id);
 }
 
 function decodeCursor(cursor: string): { at: string; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at))) return { at, id };
-  } catch {
-    /* fall through */
-  }
-  throw new DomainError(DomainErrorCode.InvalidInput, 'cursor is not valid; pass next_cursor from the previous page');
+  return decodeKeysetCursor(cursor);
 }

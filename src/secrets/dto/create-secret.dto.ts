@@ -1,11 +1,12 @@
+import { IsOmittable, IsTimestamp } from '../../common/input-limits.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
-  IsOptional,
+
+
   IsString,
   Matches,
   Max,
@@ -62,7 +63,7 @@ export class CreateSecretDto {
   name: string;
 
   @ApiPropertyOptional({ description: 'The value; may be left out for auto-generatable types', writeOnly: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxBytes(MAX_VALUE_BYTES)
@@ -73,35 +74,35 @@ export class CreateSecretDto {
   secret_type: SecretType;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 3650, description: 'Defaults to DEFAULT_ROTATION_INTERVAL_DAYS' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(3650)
   rotation_interval_days?: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { service: 'ai' } })
-  @IsOptional()
+  @IsOmittable()
   @IsStringMap(50, 128)
   tags?: Record<string, string>;
 
   @ApiPropertyOptional({ description: 'Vault store: envelope-encrypt before the value reaches Vault (the local store always encrypts)' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   encrypt_locally?: boolean;
 
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsOmittable()
+  @IsTimestamp()
   expires_at?: string;
 
   @ApiPropertyOptional({ maxLength: 1024 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1024)
   description?: string;
 
   @ApiPropertyOptional({ type: RotatorConfigDto })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => RotatorConfigDto)
   rotator?: RotatorConfigDto;
