@@ -1,5 +1,4 @@
 import type { AppRequest } from '../common/http-request.js';
-import { WELL_FORMED_SECRET_ID } from '../common/resource-id.js';
 import type { AuditAnnotations } from './audit-scope.js';
 import type { AuditAction, AuditEventInput, AuditOutcome } from './audit-catalogue.js';
 
@@ -28,7 +27,7 @@ export function requestAuditEvent(
     ...(annotations.origin ?? requestOrigin(req)),
     action,
     outcome,
-    secretId: annotations.secretId ?? wellFormedSecretId(spec?.secretParam ? params[spec.secretParam] : undefined),
+    secretId: annotations.secretId ?? (spec?.secretParam ? params[spec.secretParam] : undefined) ?? null,
     secretName: annotations.secretName ?? null,
     details: {
       method: req.method,
@@ -38,6 +37,3 @@ export function requestAuditEvent(
     },
   };
 }
-
-/** A malformed path id (refused with 400) is not recorded as a secret id: it may be anything. */
-const wellFormedSecretId = (id: string | undefined) => (id !== undefined && WELL_FORMED_SECRET_ID.test(id) ? id : null);

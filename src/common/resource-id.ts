@@ -9,7 +9,6 @@ import { DomainError, DomainErrorCode } from './domain-error.js';
 export const ID_PREFIXES = { secret: 'sec', task: 'task', report: 'rpt' } as const;
 
 export const wellFormedId = (prefix: string) => new RegExp(`^${prefix}_[A-Za-z0-9_-]{1,36}$`);
-export const WELL_FORMED_SECRET_ID = wellFormedId(ID_PREFIXES.secret);
 
 /** Job names: lower-case words joined by underscores. */
 const JOB_NAME = /^[a-z][a-z0-9_]{0,63}$/;

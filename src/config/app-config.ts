@@ -116,6 +116,13 @@ export class AppConfig {
 
   readonly jobs: { enabled: boolean; schedules: Record<JobName, string> };
 
+  /** On-demand report generation (see src/reports/README.md, "Generating on request"). */
+  readonly reportGeneration: {
+    /** Reports this replica generates at once; more callers wait up to `waitSeconds`, then 429. */
+    concurrency: number;
+    waitSeconds: number;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -223,6 +230,10 @@ export function parseConfig(env: Env): AppConfig {
       retryBaseDelayMs: int(env, 'ALERT_RETRY_BASE_DELAY_MS', 1000, 10, 3_600_000),
     },
     jobs: { enabled: bool(env, 'JOBS_ENABLED', true), schedules },
+    reportGeneration: {
+      concurrency: int(env, 'REPORT_GENERATION_CONCURRENCY', 1, 1, 16),
+      waitSeconds: int(env, 'REPORT_GENERATION_WAIT_SECONDS', 30, 0, 600),
+    },
   });
 
   if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {

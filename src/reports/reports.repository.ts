@@ -11,7 +11,7 @@ import type { ComplianceStandard, ReportKind, StrongroomReport } from './reports
 export class ReportsRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async insert(tx: EntityManager, doc: StrongroomReport, generatedBy: string): Promise<ReportEntity> {
+  async insert(tx: EntityManager, doc: StrongroomReport, generatedBy: string, dedupKey: string): Promise<ReportEntity> {
     const row = tx.getRepository(ReportEntity).create({
       id: doc.id,
       kind: doc.kind,
@@ -23,6 +23,7 @@ export class ReportsRepository {
       sha256: doc.integrity.sha256,
       signature: doc.integrity.signature,
       keyId: doc.integrity.key_id,
+      dedupKey,
       document: doc as unknown as Record<string, unknown>,
     });
     await tx.getRepository(ReportEntity).insert(row as QueryDeepPartialEntity<ReportEntity>);
@@ -31,6 +32,10 @@ export class ReportsRepository {
 
   findById(id: string): Promise<ReportEntity | null> {
     return this.uow.manager().getRepository(ReportEntity).findOneBy({ id });
+  }
+
+  findByDedupKey(key: string): Promise<ReportEntity | null> {
+    return this.uow.manager().getRepository(ReportEntity).findOneBy({ dedupKey: key });
   }
 
   /** The newest stored report of a kind (and standard). */

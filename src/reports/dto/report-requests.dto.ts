@@ -16,7 +16,7 @@ export class FormatQuery {
 }
 
 export class SecurityReportQuery extends FormatQuery {
-  @ApiPropertyOptional({ description: 'true: generate, store and return a fresh report; false (default): the latest stored one' })
+  @ApiPropertyOptional({ description: "true: the current period's report (the 24 h to now, one per hour: stored or generated now); false (default): the latest stored one" })
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
