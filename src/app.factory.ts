@@ -9,6 +9,7 @@ import { AppModule } from './app.module.js';
 import { AuditLog } from './audit/audit-log.service.js';
 import type { Clock } from './clock/clock.js';
 import { ErrorResponseFilter } from './common/error-response.filter.js';
+import { acceptJsonBodiesOnly, frameworkErrors } from './common/json-body.js';
 import { requestIdOf } from './common/logging.js';
 import { RequestDeadlineInterceptor } from './common/request-deadline.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
@@ -41,13 +42,15 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       bodyLimit: config.bodyLimitBytes,
       genReqId: (req: IncomingMessage) => requestIdOf(req),
       trustProxy: config.trustProxy,
+      frameworkErrors,
       // The spec's examples use /api/v1/secrets/ for the collection; both spellings must work.
       routerOptions: { ignoreTrailingSlash: true },
     });
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, keys, databaseUrl, clock: options.clock }),
       adapter,
-      { bufferLogs: true },
+      // Body parsing is ours (common/json-body.ts): JSON only, nesting bounded.
+      { bufferLogs: true, bodyParser: false },
     );
     const logger = app.get(Logger);
     app.useLogger(logger);
@@ -79,6 +82,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         reply.header('x-request-id', req.id);
         if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');
       });
+    acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
     app.useGlobalPipes(createValidationPipe());
     app.useGlobalFilters(new ErrorResponseFilter(app.get(AuditLog), config.operations.retryAfterSeconds));
     app.useGlobalInterceptors(new RequestDeadlineInterceptor(config.operations.requestTimeoutMs));

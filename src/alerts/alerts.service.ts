@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { Clock } from '../clock/clock.js';
-import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { AppConfig } from '../config/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AlertDeliveryWorker, rowsOf } from './alert-delivery.worker.js';
@@ -155,15 +155,10 @@ export class AlertsService extends SecurityAlerts implements OnModuleInit {
 }
 
 function encodeCursor(a: AlertEntity): string {
-  return Buffer.from(JSON.stringify([a.occurredAt.toISOString(), a.id])).toString('base64url');
+  return encodeKeysetCursor(a.occurredAt.toISOString(), a.id);
 }
 
 function decodeCursor(cursor: string): [string, string] {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at))) return [at, id];
-  } catch {
-    /* fall through */
-  }
-  throw new DomainError(DomainErrorCode.InvalidInput, 'cursor is not valid; pass next_cursor from the previous page');
+  const { at, id } = decodeKeysetCursor(cursor);
+  return [at, id];
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { decodeSequenceCursor } from '../common/keyset-cursor.js';
 import type { ChainRow } from './audit-chain.js';
 import { ISO_MS } from './audit-rows.js';
 import { AuditEventDto, type AuditEventListDto } from './dto/audit-event.dto.js';
@@ -24,7 +25,7 @@ export class AuditEvents {
     if (q.outcome !== undefined) add('outcome = ?', q.outcome);
     if (q.from !== undefined) add('occurred_at >= ?', q.from);
     if (q.to !== undefined) add('occurred_at < ?', q.to);
-    if (q.cursor !== undefined) add('seq < ?', q.cursor);
+    if (q.cursor !== undefined) add('seq < ?', decodeSequenceCursor(q.cursor));
     params.push(limit + 1);
     const rows = (await this.dataSource.query(
       `SELECT seq::text AS seq, ${ISO_MS} AS occurred_at, actor, roles, action, outcome, secret_id, secret_name, request_id,

@@ -1,5 +1,6 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from './domain-error.js';
+import { findUnsafeInput, type InputProblem } from './input-limits.js';
 
 interface FieldProblem {
   field: string;
@@ -20,7 +21,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
  * be secrets) out of them.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new EdgeValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -36,3 +37,28 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+const invalid = (fields: InputProblem[]) =>
+  new DomainError(DomainErrorCode.InvalidInput, `invalid request: ${fields.map((f) => f.field).join(', ')}`, { errors: fields });
+
+/**
+ * Before the DTO rules: every path, query and body value is checked for control characters (NUL
+ * first of all, which PostgreSQL text cannot hold) and repeated query parameters are bounded; a
+ * body that should be a DTO must be a JSON object. One place, so no route can forget it.
+ */
+class EdgeValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' || metadata.type === 'query' || metadata.type === 'param') {
+      const root = metadata.type === 'body' ? '' : (metadata.data ?? '');
+      const problem = findUnsafeInput(value, root, metadata.type === 'query');
+      if (problem) throw invalid([problem]);
+      const expectsObject = metadata.type === 'body' && !metadata.data && isDtoClass(metadata.metatype);
+      if (expectsObject && value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) {
+        throw invalid([{ field: 'body', problems: ['the body must be a JSON object'] }]);
+      }
+    }
+    return super.transform(value, metadata);
+  }
+}
+
+const isDtoClass = (t: unknown) => typeof t === 'function' && ![String, Number, Boolean, Array, Object].includes(t as never);

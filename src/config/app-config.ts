@@ -140,6 +140,13 @@ export class AppConfig {
     shutdownTimeoutMs: number;
   };
 
+  /** On-demand report generation (see src/reports/README.md, "Generating on request"). */
+  readonly reportGeneration: {
+    /** Reports this replica generates at once; more callers wait up to `waitSeconds`, then 429. */
+    concurrency: number;
+    waitSeconds: number;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -289,6 +296,10 @@ export function parseConfig(env: Env): AppConfig {
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
       retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
       shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 100, 600_000),
+    },
+    reportGeneration: {
+      concurrency: int(env, 'REPORT_GENERATION_CONCURRENCY', 1, 1, 16),
+      waitSeconds: int(env, 'REPORT_GENERATION_WAIT_SECONDS', 30, 0, 600),
     },
   });
 

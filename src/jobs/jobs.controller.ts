@@ -1,4 +1,5 @@
-import { Controller, Get, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, Post, Query } from '@nestjs/common';
+import { JobNameParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { PageQuery } from '../common/page-query.js';
 import { AuditAction } from '../audit/audit-catalogue.js';
@@ -29,7 +30,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Run a job now and return its recorded run' })
   @ApiResponse({ status: 201, type: JobRunDto })
   @ApiResponse({ status: 404, description: 'Unknown job' })
-  run(@Param('name') name: string, @CurrentActor() actor: Actor): Promise<JobRunDto> {
+  run(@JobNameParam() name: string, @CurrentActor() actor: Actor): Promise<JobRunDto> {
     return this.jobs.runNow(name, actor);
   }
 }

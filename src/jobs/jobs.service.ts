@@ -5,6 +5,7 @@ import { AuditLog } from '../audit/audit-log.service.js';
 import { annotateAudit } from '../audit/audit-scope.js';
 import { type Actor, systemActor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
+import { decodeSequenceCursor } from '../common/keyset-cursor.js';
 import { DomainError, DomainErrorCode, notFound } from '../common/domain-error.js';
 import { AppConfig } from '../config/index.js';
 import { withTryAdvisoryLock } from '../database/advisory-lock.js';
@@ -94,8 +95,7 @@ export class JobsService {
     const lastBy = new Map(last.map((r) => [r.job_name, r.at]));
     const qb = this.dataSource.getRepository(JobRunEntity).createQueryBuilder('r').orderBy('r.id', 'DESC').limit(limit + 1);
     if (before) {
-      if (!/^\d+$/.test(before)) throw new DomainError(DomainErrorCode.InvalidInput, 'cursor is not valid');
-      qb.where('r.id < :before', { before });
+      qb.where('r.id < :before', { before: decodeSequenceCursor(before) });
     }
     const rows = await qb.getMany();
     const page = rows.slice(0, limit);

@@ -5,7 +5,8 @@ import { type ItemContext, PermanentItemError, TaskHandler } from '../tasks/task
 import { TaskRunner } from '../tasks/task-runner.js';
 import { ReportEntity } from './entities/report.entity.js';
 import { COMPLIANCE_STANDARDS, type ComplianceStandard, REPORT_KINDS, type ReportKind, type ReportSpec } from './reports.types.js';
-import { REPORT_TASK, ReportsService } from './reports.service.js';
+import { reportDedupKey } from './report-dedup.js';
+import { BACKGROUND_WAIT_MS, REPORT_TASK, ReportsService } from './reports.service.js';
 
 /**
  * Background generation (POST /reports for large inventories or with background=true): one task
@@ -30,9 +31,14 @@ export class ReportGenerationTask extends TaskHandler implements OnModuleInit {
   async processItem(ctx: ItemContext): Promise<void> {
     const spec = specOf(ctx.task.params);
     const roles = Array.isArray(ctx.task.params.roles) ? (ctx.task.params.roles as string[]) : [];
-    await this.reports.generate(spec, { sub: ctx.task.createdBy, roles }, async (tx, reportId) => {
-      await ctx.remember(tx, reportId);
-      await ctx.markDone(tx);
+    // Tasks queued before dedup keys existed: the exact period is the key.
+    const key = typeof ctx.task.params.dedup_key === 'string' ? ctx.task.params.dedup_key : reportDedupKey(spec, new Date(spec.period.to.getTime() + 1));
+    await this.reports.obtain(spec, key, { sub: ctx.task.createdBy, roles }, {
+      waitMs: BACKGROUND_WAIT_MS,
+      inTransaction: async (tx, reportId) => {
+        await ctx.remember(tx, reportId);
+        await ctx.markDone(tx);
+      },
     });
   }
 

@@ -3,7 +3,8 @@ import { JobHandler, type JobContext } from '../jobs/job-handler.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { defaultPeriod } from './report-period.js';
 import { COMPLIANCE_STANDARDS, type ComplianceStandard, type ReportKind } from './reports.types.js';
-import { ReportsService } from './reports.service.js';
+import { reportDedupKey } from './report-dedup.js';
+import { BACKGROUND_WAIT_MS, ReportsService } from './reports.service.js';
 
 /**
  * The four scheduled reports (schedules in jobs/job-schedules.ts). Crons only trigger; each job
@@ -26,7 +27,10 @@ abstract class ReportJob extends JobHandler implements OnModuleInit {
   }
 
   protected async one(kind: ReportKind, ctx: JobContext, standard?: ComplianceStandard): Promise<{ id: string; score: unknown }> {
-    const { doc } = await this.reports.generate({ kind, standard, period: defaultPeriod(kind, ctx.slot) }, ctx.actor);
+    const spec = { kind, standard, period: defaultPeriod(kind, ctx.slot) };
+    // A slot's period is fixed, so it is its own key: a rerun of the slot finds the stored report.
+    const key = reportDedupKey(spec, new Date(spec.period.to.getTime() + 1));
+    const { doc } = await this.reports.obtain(spec, key, ctx.actor, { waitMs: BACKGROUND_WAIT_MS });
     return { id: doc.id, score: doc.metrics.security_score };
   }
 }

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, Get, Headers, Post, Query, Res } from '@nestjs/common';
+import { ReportIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuditAction } from '../audit/audit-catalogue.js';
@@ -51,7 +52,7 @@ export class ReportsController {
   @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'Content-Disposition names the file, e.g. strongroom-security-report-2026-11-30.pdf' })
   @ApiResponse({ status: 404, description: 'Unknown report' })
   async download(
-    @Param('id') id: string,
+    @ReportIdParam() id: string,
     @Query() query: FormatQuery,
     @Headers('accept') accept: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
@@ -60,16 +61,22 @@ export class ReportsController {
   }
 
   @Post()
+  @Roles('admin', 'auditor')
   // Not one transaction: generation reads outside any (see ReportsService.generate), and the
   // stored report commits with its own report.generated row; this row records the request.
   @Audited(AuditAction.ReportGenerated, { transactional: false })
   @ApiOperation({
-    summary: 'Generate and store a report of a kind and period now (admin)',
-    description: 'Answers 201 with the stored report, or 202 with a task id when it runs in the background (background=true, or a large inventory).',
+    summary: 'Generate and store a report of a kind and period, or return the one already stored for it',
+    description:
+      'Answers 201 with the stored report (deduplicated=true when that kind and period was stored before), or 202 with a task id when it runs in the background (background=true, or a large inventory). Auditors may ask for the scheduled period of any kind; custom periods (from/to) and background=true are for admins.',
   })
   @ApiResponse({ status: 201, type: GenerateReportResponseDto })
   @ApiResponse({ status: 202, type: GenerateReportResponseDto })
+  @ApiResponse({ status: 429, description: 'Every generation slot stayed busy; see Retry-After' })
   async generate(@Body() dto: GenerateReportDto, @CurrentActor() actor: Actor): Promise<GenerateReportResponseDto | Response> {
+    if (!actor.roles.includes('admin') && (dto.from !== undefined || dto.to !== undefined || dto.background !== undefined)) {
+      throw new ForbiddenException('auditors may request the scheduled period of a report kind; from, to and background are for admins');
+    }
     const result = await this.reports.request(dto, actor);
     // A web Response is how a route picks its own status in Nest (202 for a queued task).
     return result.status === 'pending' ? Response.json(result, { status: 202 }) : result;

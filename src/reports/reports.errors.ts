@@ -9,3 +9,7 @@ export const standardNotApplicable = () => new DomainError(DomainErrorCode.Inval
 
 export const storedReportUnreadable = (id: string) =>
   new DomainError(DomainErrorCode.Unprocessable, `report ${id} is stored in a form this version cannot read`);
+
+/** Every generation slot of this replica stayed taken (or another replica kept generating) for the whole wait. */
+export const generationBusy = (retryAfterSeconds: number) =>
+  new DomainError(DomainErrorCode.RateLimited, 'report generation is busy; try again shortly', { retry_after_seconds: retryAfterSeconds });

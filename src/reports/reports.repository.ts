@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { ReportEntity } from './entities/report.entity.js';
 import type { ComplianceStandard, ReportKind, StrongroomReport } from './reports.types.js';
@@ -11,7 +11,7 @@ import type { ComplianceStandard, ReportKind, StrongroomReport } from './reports
 export class ReportsRepository {
   constructor(private readonly uow: UnitOfWork) {}
 
-  async insert(tx: EntityManager, doc: StrongroomReport, generatedBy: string): Promise<ReportEntity> {
+  async insert(tx: EntityManager, doc: StrongroomReport, generatedBy: string, dedupKey: string): Promise<ReportEntity> {
     const row = tx.getRepository(ReportEntity).create({
       id: doc.id,
       kind: doc.kind,
@@ -23,6 +23,7 @@ export class ReportsRepository {
       sha256: doc.integrity.sha256,
       signature: doc.integrity.signature,
       keyId: doc.integrity.key_id,
+      dedupKey,
       document: doc as unknown as Record<string, unknown>,
     });
     await tx.getRepository(ReportEntity).insert(row as QueryDeepPartialEntity<ReportEntity>);
@@ -31,6 +32,10 @@ export class ReportsRepository {
 
   findById(id: string): Promise<ReportEntity | null> {
     return this.uow.manager().getRepository(ReportEntity).findOneBy({ id });
+  }
+
+  findByDedupKey(key: string): Promise<ReportEntity | null> {
+    return this.uow.manager().getRepository(ReportEntity).findOneBy({ dedupKey: key });
   }
 
   /** The newest stored report of a kind (and standard). */
@@ -65,15 +70,9 @@ export class ReportsRepository {
 }
 
 function encodeCursor(at: string, id: string): string {
-  return Buffer.from(JSON.stringify([at, id])).toString('base64url');
+  return encodeKeysetCursor(at, id);
 }
 
 function decodeCursor(cursor: string): { at: string; id: string } {
-  try {
-    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof at === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(at))) return { at, id };
-  } catch {
-    /* fall through */
-  }
-  throw new DomainError(DomainErrorCode.InvalidInput, 'cursor is not valid; pass next_cursor from the previous page');
+  return decodeKeysetCursor(cursor);
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
 import { AuditAction } from '../audit/audit-catalogue.js';
 import { AuditLog } from '../audit/audit-log.service.js';
 import { AuditVerifier } from '../audit/audit-verifier.service.js';
@@ -8,6 +8,7 @@ import { annotateAudit, auditOrigin } from '../audit/audit-scope.js';
 import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';
+import { withTryAdvisoryLock } from '../database/advisory-lock.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
@@ -21,7 +22,9 @@ import { type ReportListDto, ReportSummaryDto } from './dto/report-summary.dto.j
 import type { ReportEntity } from './entities/report.entity.js';
 import { ReportSigner } from './report-signer.js';
 import { documentPeriod, monthToDate, requestedPeriod } from './report-period.js';
-import { reportNotFound, standardNotApplicable, standardRequired, storedReportUnreadable } from './reports.errors.js';
+import { GenerationSlots } from './generation-slots.js';
+import { reportDedupKey } from './report-dedup.js';
+import { generationBusy, reportNotFound, standardNotApplicable, standardRequired, storedReportUnreadable } from './reports.errors.js';
 import { ReportsRepository } from './reports.repository.js';
 import { type ComplianceStandard, REPORT_SCHEMA, type ReportBody, type ReportSpec, type StrongroomReport } from './reports.types.js';
 import { securityReport } from './security/security-report.js';
@@ -38,6 +41,24 @@ export interface Requester {
   sub: string;
   roles: string[];
 }
+
+/** A stored report, and whether this call generated it (false: it was already stored, or another caller made it). */
+export interface ObtainedReport {
+  entity: ReportEntity;
+  doc: StrongroomReport;
+  generated: boolean;
+}
+
+export interface ObtainOptions {
+  /** How long to wait for a generation slot or for another replica's generation (default REPORT_GENERATION_WAIT_SECONDS). */
+  waitMs?: number;
+  /** Runs in the transaction that stores the report, or in one of its own when the report was already stored. */
+  inTransaction?: (tx: EntityManager, reportId: string) => Promise<void>;
+}
+
+/** Jobs and background tasks are not in a hurry: they wait longer for a slot than a request does. */
+export const BACKGROUND_WAIT_MS = 10 * 60_000;
+const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Report use cases: figures come from SQL aggregation (see the *.queries.ts files), builders lay
@@ -57,7 +78,14 @@ export class ReportsService {
     private readonly runner: TaskRunner,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {}
+    private readonly dataSource: DataSource,
+  ) {
+    this.slots = new GenerationSlots(config.reportGeneration.concurrency);
+  }
+
+  private readonly slots: GenerationSlots;
+  /** Generations running in this replica by dedup key: a second caller joins the first. */
+  private readonly inFlight = new Map<string, Promise<ObtainedReport>>();
 
   // ----- building -------------------------------------------------------------------------------
 
@@ -99,13 +127,73 @@ export class ReportsService {
   }
 
   /**
+   * The one way a report is generated (POST /reports, GET /secrets/audit/report, the scheduled
+   * jobs, background tasks): at most one stored report per dedup key (kind, standard, period; see
+   * report-dedup.ts). A stored one is returned as it is; callers in this replica asking for the
+   * same key share one generation; across the fleet a session advisory lock on the key makes one
+   * replica generate while the others wait for its row; and at most REPORT_GENERATION_CONCURRENCY
+   * generations run per replica. A wait that runs out is a 429 with Retry-After.
+   */
+  async obtain(spec: ReportSpec, key: string, by: Requester, options: ObtainOptions = {}): Promise<ObtainedReport> {
+    const stored = await this.repo.findByDedupKey(key);
+    if (stored) return this.reuse(stored, options);
+    // A caller with its own transactional work (a task item) cannot join someone else's commit.
+    if (options.inTransaction) return this.generateOnce(spec, key, by, options);
+    const running = this.inFlight.get(key);
+    if (running) return { ...(await running), generated: false };
+    const work = this.generateOnce(spec, key, by, options);
+    this.inFlight.set(key, work);
+    try {
+      return await work;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async generateOnce(spec: ReportSpec, key: string, by: Requester, options: ObtainOptions): Promise<ObtainedReport> {
+    // Real time, not the service clock: this bounds how long a caller waits.
+    const deadline = Date.now() + (options.waitMs ?? this.config.reportGeneration.waitSeconds * 1000);
+    if (!(await this.slots.acquire(deadline))) throw generationBusy(RETRY_AFTER_SECONDS);
+    try {
+      for (;;) {
+        const outcome = await withTryAdvisoryLock(this.dataSource, `report:${key}`, async () => {
+          const stored = await this.repo.findByDedupKey(key);
+          if (stored) return this.reuse(stored, options);
+          try {
+            return { ...(await this.generate(spec, by, key, options.inTransaction)), generated: true };
+          } catch (e) {
+            // The unique key is the last word should anything store the same report unlocked.
+            const again = isUniqueViolation(e) ? await this.repo.findByDedupKey(key) : null;
+            if (again) return this.reuse(again, options);
+            throw e;
+          }
+        });
+        if (outcome.acquired) return outcome.result;
+        // Another replica is generating this very report: wait for its row.
+        const stored = await this.repo.findByDedupKey(key);
+        if (stored) return this.reuse(stored, options);
+        if (Date.now() >= deadline) throw generationBusy(RETRY_AFTER_SECONDS);
+        await new Promise((r) => setTimeout(r, Math.max(0, Math.min(200, deadline - Date.now()))));
+      }
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async reuse(row: ReportEntity, options: ObtainOptions): Promise<ObtainedReport> {
+    if (options.inTransaction) await this.uow.run((tx) => options.inTransaction!(tx, row.id));
+    return { entity: row, doc: this.documentOf(row), generated: false };
+  }
+
+  /**
    * Generates and stores a report. The figures are read outside any transaction (the chain
    * verification alone may walk millions of rows); the report row and its `report.generated`
    * audit row then commit together, with `inTransaction` (a task item's completion) if given.
    */
-  async generate(
+  private async generate(
     spec: ReportSpec,
     by: Requester,
+    key: string,
     inTransaction?: (tx: EntityManager, reportId: string) => Promise<void>,
   ): Promise<{ entity: ReportEntity; doc: StrongroomReport }> {
     const doc = await this.compose(spec);
@@ -118,13 +206,12 @@ export class ReportsService {
       sha256: doc.integrity.sha256,
     };
     const entity = await this.uow.run(async (tx) => {
-      const row = await this.repo.insert(tx, doc, by.sub);
+      const row = await this.repo.insert(tx, doc, by.sub, key);
       const origin = auditOrigin() ?? { actor: by.sub, roles: by.roles };
       await this.audit.record({ ...origin, action: AuditAction.ReportGenerated, outcome: 'success', details });
       await inTransaction?.(tx, doc.id);
       return row;
     });
-    annotateAudit({ details: { report_id: doc.id, generated: true } });
     return { entity, doc };
   }
 
@@ -136,10 +223,24 @@ export class ReportsService {
     if (dto.kind !== 'compliance' && dto.standard) throw standardNotApplicable();
     const now = this.clock.now();
     const spec: ReportSpec = { kind: dto.kind, standard: dto.standard, period: requestedPeriod(dto.kind, now, dto.from, dto.to) };
+    // The security report's default period starts 24 h before now: it rolls.
+    const key = reportDedupKey(spec, now, spec.kind === 'security' && dto.from === undefined);
+    const stored = await this.repo.findByDedupKey(key);
+    if (stored) {
+      annotateAudit({ details: { report_id: stored.id, generated: false } });
+      return { status: 'completed', report: ReportSummaryDto.from(stored), deduplicated: true };
+    }
     if (dto.background || (await this.isLarge(spec))) {
       const accepted = await this.tasks.create(
         REPORT_TASK,
-        { kind: spec.kind, standard: spec.standard ?? null, from: spec.period.from.toISOString(), to: spec.period.to.toISOString(), roles: actor.roles },
+        {
+          kind: spec.kind,
+          standard: spec.standard ?? null,
+          from: spec.period.from.toISOString(),
+          to: spec.period.to.toISOString(),
+          roles: actor.roles,
+          dedup_key: key,
+        },
         [spec.kind],
         actor.sub,
       );
@@ -147,8 +248,9 @@ export class ReportsService {
       annotateAudit({ details: { kind: spec.kind, background: true } });
       return { status: 'pending', task_id: accepted.task_id, status_url: accepted.status_url };
     }
-    const { entity } = await this.generate(spec, actor);
-    return { status: 'completed', report: ReportSummaryDto.from(entity) };
+    const { entity, generated } = await this.obtain(spec, key, actor);
+    annotateAudit({ details: { report_id: entity.id, generated } });
+    return { status: 'completed', report: ReportSummaryDto.from(entity), deduplicated: !generated };
   }
 
   private async isLarge(spec: ReportSpec): Promise<boolean> {
@@ -162,7 +264,11 @@ export class ReportsService {
     return Number(r?.secrets) > INLINE_LIMITS.secrets || Number(r?.events) > INLINE_LIMITS.auditEvents;
   }
 
-  /** GET /secrets/audit/report: a fresh security report, or the latest stored (made now if none). */
+  /**
+   * GET /secrets/audit/report (the spec's route, so a GET that may store): the latest stored
+   * security report; with generate_new=true the one of the current period (the rolling 24 h,
+   * keyed by the hour), generated only if this hour has none yet. Same path as POST /reports.
+   */
   async securityReport(generateNew: boolean, actor: Actor): Promise<StrongroomReport> {
     if (!generateNew) {
       const latest = await this.repo.latest('security');
@@ -172,7 +278,9 @@ export class ReportsService {
       }
     }
     const now = this.clock.now();
-    const { doc } = await this.generate({ kind: 'security', period: requestedPeriod('security', now) }, actor);
+    const spec: ReportSpec = { kind: 'security', period: requestedPeriod('security', now) };
+    const { doc, generated } = await this.obtain(spec, reportDedupKey(spec, now, true), actor);
+    annotateAudit({ details: { report_id: doc.id, generated } });
     return doc;
   }
 
@@ -204,3 +312,5 @@ export class ReportsService {
     return inDocumentOrder(doc);
   }
 }
+
+const isUniqueViolation = (e: unknown) => e instanceof QueryFailedError && (e.driverError as { code?: string } | undefined)?.code === '23505';

@@ -38,8 +38,9 @@ export class SecretsReportsController {
   @Roles('admin', 'auditor')
   @Audited(AuditAction.ReportRead)
   @ApiOperation({
-    summary: 'The security report: ?generate_new=true generates, stores and audits a fresh one; otherwise the latest stored (generated if none)',
+    summary: "The security report: the latest stored; ?generate_new=true the current period's (generated and stored only if this hour has none yet)",
   })
+  @ApiResponse({ status: 429, description: 'Every generation slot stayed busy; see Retry-After' })
   @ApiProduces('application/json', 'text/csv', 'application/pdf')
   @ApiResponse({ status: 200, type: ReportDocumentDto })
   async securityReport(

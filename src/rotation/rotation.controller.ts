@@ -1,4 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { SecretIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import { AuditAction } from '../audit/audit-catalogue.js';
 import { Audited } from '../audit/audited.decorator.js';
@@ -44,7 +45,7 @@ export class RotationController {
   @ApiResponse({ status: 409, description: 'A rotation of this secret is already running' })
   @ApiResponse({ status: 502, description: 'The rotation failed for good; the previous value is still current' })
   async rotate(
-    @Param('id') id: string,
+    @SecretIdParam() id: string,
     @Query() query: RotateQuery,
     @Body() dto: RotateSecretDto,
     @CurrentActor() actor: Actor,
@@ -63,7 +64,7 @@ export class RotationController {
   @Audited(AuditAction.SecretRotationsRead, { secretParam: 'id' })
   @ApiOperation({ summary: 'Rotation history of a secret (newest first)' })
   @ApiResponse({ status: 200, type: [RotationResponseDto] })
-  history(@Param('id') id: string): Promise<RotationResponseDto[]> {
+  history(@SecretIdParam() id: string): Promise<RotationResponseDto[]> {
     return this.rotation.history(id);
   }
 }

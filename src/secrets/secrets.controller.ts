@@ -1,7 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Put, Query } from '@nestjs/common';
+import { SecretIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { PG_INT_MAX } from '../common/input-limits.js';
 import { Transform } from 'class-transformer';
 import { AuditAction } from '../audit/audit-catalogue.js';
 import { Audited } from '../audit/audited.decorator.js';
@@ -27,6 +29,7 @@ class ValueQuery {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  @Max(PG_INT_MAX)
   version?: number;
 }
 
@@ -86,7 +89,7 @@ export class SecretsController {
   @ApiOperation({ summary: 'Secret details (metadata, never the value)' })
   @ApiResponse({ status: 200, type: SecretResponseDto })
   @ApiResponse({ status: 404, description: 'Unknown or deleted secret' })
-  get(@Param('id') id: string): Promise<SecretResponseDto> {
+  get(@SecretIdParam() id: string): Promise<SecretResponseDto> {
     return this.secrets.get(id);
   }
 
@@ -96,7 +99,7 @@ export class SecretsController {
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiResponse({ status: 200, type: SecretValueResponseDto })
   @ApiResponse({ status: 410, description: 'That version was destroyed' })
-  value(@Param('id') id: string, @Query() query: ValueQuery): Promise<SecretValueResponseDto> {
+  value(@SecretIdParam() id: string, @Query() query: ValueQuery): Promise<SecretValueResponseDto> {
     return this.secrets.readValue(id, query.version);
   }
 
@@ -105,7 +108,7 @@ export class SecretsController {
   @Audited(AuditAction.SecretVersionsRead, { secretParam: 'id' })
   @ApiOperation({ summary: 'Version history (no values)' })
   @ApiResponse({ status: 200, type: [SecretVersionResponseDto] })
-  versions(@Param('id') id: string): Promise<SecretVersionResponseDto[]> {
+  versions(@SecretIdParam() id: string): Promise<SecretVersionResponseDto[]> {
     return this.secrets.listVersions(id);
   }
 
@@ -113,7 +116,7 @@ export class SecretsController {
   @Audited(AuditAction.SecretUpdated, { secretParam: 'id' })
   @ApiOperation({ summary: 'Change tags, description, rotation interval, expiry or rotator' })
   @ApiResponse({ status: 200, type: SecretResponseDto })
-  update(@Param('id') id: string, @Body() dto: UpdateSecretDto): Promise<SecretResponseDto> {
+  update(@SecretIdParam() id: string, @Body() dto: UpdateSecretDto): Promise<SecretResponseDto> {
     return this.secrets.update(id, dto);
   }
 
@@ -122,7 +125,7 @@ export class SecretsController {
   @ApiOperation({ summary: 'Store a new value as a new version (expected_version: check-and-set, 409 on mismatch)' })
   @ApiResponse({ status: 200, type: SecretResponseDto })
   @ApiResponse({ status: 409, description: 'expected_version is not the current version' })
-  putValue(@Param('id') id: string, @Body() dto: PutValueDto, @CurrentActor() actor: Actor): Promise<SecretResponseDto> {
+  putValue(@SecretIdParam() id: string, @Body() dto: PutValueDto, @CurrentActor() actor: Actor): Promise<SecretResponseDto> {
     return this.secrets.putValue(id, dto, actor);
   }
 
@@ -131,7 +134,7 @@ export class SecretsController {
   @Audited(AuditAction.SecretRestored, { secretParam: 'id' })
   @ApiOperation({ summary: 'Restore a soft-deleted secret within its retention' })
   @ApiResponse({ status: 200, type: SecretResponseDto })
-  restore(@Param('id') id: string): Promise<SecretResponseDto> {
+  restore(@SecretIdParam() id: string): Promise<SecretResponseDto> {
     return this.secrets.restore(id);
   }
 
@@ -141,7 +144,7 @@ export class SecretsController {
   @ApiOperation({ summary: 'Soft delete (restorable for SECRET_DELETE_RETENTION_DAYS); ?purge=true destroys at once' })
   @ApiQuery({ name: 'purge', required: false, type: Boolean })
   @ApiResponse({ status: 204 })
-  async remove(@Param('id') id: string, @Query() query: DeleteQuery, @CurrentActor() actor: Actor): Promise<void> {
+  async remove(@SecretIdParam() id: string, @Query() query: DeleteQuery, @CurrentActor() actor: Actor): Promise<void> {
     if (query.purge) await this.secrets.purge(id);
     else await this.secrets.softDelete(id, actor);
   }

@@ -1,4 +1,5 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
+import { TaskIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditAction } from '../audit/audit-catalogue.js';
 import { Audited } from '../audit/audited.decorator.js';
@@ -18,7 +19,7 @@ export class TasksController {
   @ApiOperation({ summary: 'Status and progress of a background task (bulk rotation, integrity check, re-wrap …)' })
   @ApiResponse({ status: 200, type: TaskStatusDto })
   @ApiResponse({ status: 404, description: 'Unknown task' })
-  status(@Param('id') id: string): Promise<TaskStatusDto> {
+  status(@TaskIdParam() id: string): Promise<TaskStatusDto> {
     return this.tasks.status(id);
   }
 }

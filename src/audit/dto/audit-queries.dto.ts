@@ -1,7 +1,8 @@
+import { IsTimestamp } from '../../common/input-limits.js';
 import { PageQuery } from '../../common/page-query.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 
 export class AuditEventsQuery extends PageQuery {
   @ApiPropertyOptional({ description: 'Exact actor (JWT sub, or system:<job>, or anonymous)' })
@@ -29,12 +30,12 @@ export class AuditEventsQuery extends PageQuery {
 
   @ApiPropertyOptional({ description: 'ISO 8601; events at or after' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601; events before' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
@@ -49,12 +50,12 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export class AuditExportQuery {
   @ApiPropertyOptional({ description: 'ISO 8601; the export starts at the first event at or after it' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ description: 'ISO 8601; the export ends at the last event before it' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({

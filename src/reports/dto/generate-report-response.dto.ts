@@ -5,6 +5,8 @@ import { ReportSummaryDto } from './report-summary.dto.js';
 export class GenerateReportResponseDto {
   @ApiProperty({ enum: ['completed', 'pending'] }) status: 'completed' | 'pending';
   @ApiProperty({ type: ReportSummaryDto, required: false }) report?: ReportSummaryDto;
+  @ApiProperty({ required: false, description: 'true: this kind and period was already stored, and that report is returned' })
+  deduplicated?: boolean;
   @ApiProperty({ required: false }) task_id?: string;
   @ApiProperty({ required: false, example: '/api/v1/secrets/task/task_abc/status' }) status_url?: string;
 }

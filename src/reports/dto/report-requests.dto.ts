@@ -1,7 +1,8 @@
+import { IsOmittable, IsTimestamp } from '../../common/input-limits.js';
 import { PageQuery } from '../../common/page-query.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { REPORT_FORMATS, type ReportFormat } from '../render/index.js';
 import { COMPLIANCE_STANDARDS, type ComplianceStandard, REPORT_KINDS, type ReportKind } from '../reports.types.js';
 
@@ -15,7 +16,7 @@ export class FormatQuery {
 }
 
 export class SecurityReportQuery extends FormatQuery {
-  @ApiPropertyOptional({ description: 'true: generate, store and return a fresh report; false (default): the latest stored one' })
+  @ApiPropertyOptional({ description: "true: the current period's report (the 24 h to now, one per hour: stored or generated now); false (default): the latest stored one" })
   @IsOptional()
   @Transform(toBoolean)
   @IsBoolean()
@@ -48,7 +49,7 @@ export class GenerateReportDto {
   kind: ReportKind;
 
   @ApiPropertyOptional({ enum: COMPLIANCE_STANDARDS, description: 'Required for kind=compliance' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(COMPLIANCE_STANDARDS as unknown as string[])
   standard?: ComplianceStandard;
 
@@ -56,17 +57,17 @@ export class GenerateReportDto {
     example: '2026-11-01',
     description: "Start (ISO date or timestamp). Without from/to: the kind's scheduled period (24 h, previous month, quarter or year)",
   })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsOmittable()
+  @IsTimestamp()
   from?: string;
 
   @ApiPropertyOptional({ example: '2026-11-30', description: 'End: a date includes that whole day, a timestamp is exclusive; cut at now' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsOmittable()
+  @IsTimestamp()
   to?: string;
 
   @ApiPropertyOptional({ description: 'Generate as a background task (always done for large inventories)' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   background?: boolean;
 }

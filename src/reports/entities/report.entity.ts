@@ -8,6 +8,7 @@ export type ReportKind = 'security' | 'compliance' | 'access_review' | 'annual';
  */
 @Entity('reports')
 @Index('reports_kind_generated_idx', ['kind', 'generatedAt'])
+@Index('reports_dedup_key_idx', ['dedupKey'], { unique: true })
 export class ReportEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   id: string;
@@ -39,6 +40,10 @@ export class ReportEntity {
 
   @Column({ type: 'varchar', length: 40 })
   keyId: string;
+
+  /** kind, standard and period (see report-dedup.ts): one stored report per key. Null on older rows. */
+  @Column({ type: 'varchar', length: 160, nullable: true })
+  dedupKey: string | null;
 
   /** The report document (the JSON form; CSV and PDF are rendered from it on download). */
   @Column({ type: 'jsonb' })

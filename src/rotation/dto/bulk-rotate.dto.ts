@@ -1,16 +1,17 @@
+import { IsOmittable } from '../../common/input-limits.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, Matches, MaxLength } from 'class-validator';
 import { SECRET_TYPES } from '../../crypto/index.js';
 
 /** Which secrets to rotate: by type, by ids, or by tag (exactly one of them). */
 export class BulkRotateDto {
   @ApiPropertyOptional({ enum: SECRET_TYPES })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(SECRET_TYPES as unknown as string[])
   secret_type?: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: 100_000 })
-  @IsOptional()
+  @IsOmittable()
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(100_000)
@@ -18,13 +19,14 @@ export class BulkRotateDto {
   ids?: string[];
 
   @ApiPropertyOptional({ example: 'environment:production' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(/^[^:]{1,128}:.{0,128}$/, { message: 'tag must be key:value' })
   tag?: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
+  @MaxLength(500)
   reason?: string;
 }

@@ -1,3 +1,4 @@
+import { IsOmittable } from '../../common/input-limits.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
@@ -6,20 +7,20 @@ import { MaxBytes } from '../../secrets/dto/validators.js';
 
 export class RotateSecretDto {
   @ApiPropertyOptional({ description: 'The new value (required for types that cannot be generated)', writeOnly: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxBytes(MAX_VALUE_BYTES)
   value?: string;
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(500)
   reason?: string;
 
   @ApiPropertyOptional({ description: 'Destroy the previous version at once instead of keeping it readable' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   emergency?: boolean;
 }

@@ -1,11 +1,10 @@
+import { IsOmittable, IsTimestamp } from '../../common/input-limits.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsBoolean,
   IsIn,
   IsInt,
-  IsISO8601,
-  IsOptional,
   IsString,
   Matches,
   Max,
@@ -69,7 +68,7 @@ export class RotatorConfigDto {
   user: string;
 
   @ApiPropertyOptional({ example: '%', description: 'mysql_user: the account\'s host part (default %)' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Matches(/^[A-Za-z0-9_.%:-]{1,255}$/, { message: 'user_host must be a host name, address or pattern (letters, digits, _ . % : -)' })
   user_host?: string;
@@ -90,12 +89,12 @@ export class RotatorConfigDto {
   admin_secret_id: string;
 
   @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'postgres_role, mysql_user: TLS to the target; password/MD5 authentication is refused without TLS' })
-  @IsOptional()
+  @IsOmittable()
   @IsIn(SSL_MODES as unknown as string[], { message: `sslmode must be one of ${SSL_MODES.join(', ')}` })
   sslmode?: SslMode;
 
   @ApiPropertyOptional({ description: 'PEM of the CA that signs the target certificate (postgres_role with sslmode verify-full, http); absent: the system CAs' })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(16_384)
   ssl_ca?: string;
@@ -108,7 +107,7 @@ export class CreateSecretDto {
   name: string;
 
   @ApiPropertyOptional({ description: 'The value; may be left out for auto-generatable types', writeOnly: true })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MinLength(1)
   @MaxBytes(MAX_VALUE_BYTES)
@@ -119,35 +118,35 @@ export class CreateSecretDto {
   secret_type: SecretType;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 3650, description: 'Defaults to DEFAULT_ROTATION_INTERVAL_DAYS' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(3650)
   rotation_interval_days?: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { service: 'ai' } })
-  @IsOptional()
+  @IsOmittable()
   @IsStringMap(50, 128)
   tags?: Record<string, string>;
 
   @ApiPropertyOptional({ description: 'Vault store: envelope-encrypt before the value reaches Vault (default true; false stores the plain value in Vault; the local store always encrypts)' })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   encrypt_locally?: boolean;
 
   @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsOmittable()
+  @IsTimestamp()
   expires_at?: string;
 
   @ApiPropertyOptional({ maxLength: 1024 })
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @MaxLength(1024)
   description?: string;
 
   @ApiPropertyOptional({ type: RotatorConfigDto })
-  @IsOptional()
+  @IsOmittable()
   @ValidateNested()
   @Type(() => RotatorConfigDto)
   rotator?: RotatorConfigDto;

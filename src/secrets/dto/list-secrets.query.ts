@@ -1,7 +1,8 @@
 import { PageQuery } from '../../common/page-query.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { MAX_QUERY_ARRAY } from '../../common/input-limits.js';
+import { ArrayMaxSize, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { SECRET_TYPES } from '../../crypto/index.js';
 
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
@@ -24,6 +25,7 @@ export class ListSecretsQuery extends PageQuery {
   @ApiPropertyOptional({ type: [String], description: 'key:value, repeatable (all must match)' })
   @IsOptional()
   @Transform(toArray)
+  @ArrayMaxSize(MAX_QUERY_ARRAY)
   @IsString({ each: true })
   @Matches(/^[^:]{1,128}:.{0,128}$/, { each: true, message: 'tag must be key:value' })
   tag?: string[];

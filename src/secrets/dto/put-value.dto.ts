@@ -1,5 +1,7 @@
+import { IsOmittable } from '../../common/input-limits.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Min, MinLength } from 'class-validator';
+import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
+import { PG_INT_MAX } from '../../common/input-limits.js';
 import { MAX_VALUE_BYTES } from './create-secret.dto.js';
 import { MaxBytes } from './validators.js';
 
@@ -11,8 +13,9 @@ export class PutValueDto {
   value: string;
 
   @ApiPropertyOptional({ description: 'Check-and-set: the version you read; a mismatch is 409' })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
+  @Max(PG_INT_MAX)
   expected_version?: number;
 }

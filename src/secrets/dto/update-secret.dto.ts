@@ -1,13 +1,14 @@
+import { IsOmittable, IsTimestamp } from '../../common/input-limits.js';
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsInt, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { RotatorConfigDto } from './create-secret.dto.js';
 import { IsStringMap } from './validators.js';
 
 /** PATCH: only the fields given change; `null` clears expires_at, description or rotator. */
 export class UpdateSecretDto {
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Replaces all tags' })
-  @IsOptional()
+  @IsOmittable()
   @IsStringMap(50, 128)
   tags?: Record<string, string>;
 
@@ -18,7 +19,7 @@ export class UpdateSecretDto {
   description?: string | null;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 3650 })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(3650)
@@ -26,7 +27,7 @@ export class UpdateSecretDto {
 
   @ApiPropertyOptional({ nullable: true, format: 'date-time' })
   @ValidateIf((o: UpdateSecretDto) => o.expires_at !== null && o.expires_at !== undefined)
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   expires_at?: string | null;
 
   @ApiPropertyOptional({ type: RotatorConfigDto, nullable: true })

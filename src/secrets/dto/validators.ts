@@ -1,3 +1,4 @@
+import { hasControlCharacters } from '../../common/input-limits.js';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 /** A flat map of string → string with bounded size (tags). */
@@ -8,7 +9,7 @@ export function IsStringMap(maxEntries: number, maxLength: number, options?: Val
       target: target.constructor,
       propertyName,
       options: {
-        message: `${propertyName} must be an object of at most ${maxEntries} string values; keys and values 1-${maxLength} characters`,
+        message: `${propertyName} must be an object of at most ${maxEntries} string values; keys and values 1-${maxLength} characters without control characters`,
         ...options,
       },
       validator: {
@@ -18,7 +19,13 @@ export function IsStringMap(maxEntries: number, maxLength: number, options?: Val
           return (
             entries.length <= maxEntries &&
             entries.every(
-              ([k, v]) => k.length >= 1 && k.length <= maxLength && typeof v === 'string' && v.length <= maxLength,
+              ([k, v]) =>
+                k.length >= 1 &&
+                k.length <= maxLength &&
+                !hasControlCharacters(k) &&
+                typeof v === 'string' &&
+                v.length <= maxLength &&
+                !hasControlCharacters(v),
             )
           );
         },
