@@ -54,7 +54,7 @@ export class ErrorResponseFilter implements ExceptionFilter {
     let body = this.toBody(exception, String(req.id));
 
     const spec = req.auditRoute;
-    if (spec && this.audit.enabled) {
+    if (spec && this.audit.enabled && !req.auditAggregated) {
       const annotations = (req as AppRequest & { auditAnnotations?: AuditAnnotations }).auditAnnotations ?? {};
       const [action, outcome] = this.auditOf(body.statusCode, spec.action);
       try {
