@@ -30,8 +30,8 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     } catch (e) {
       if (!(e instanceof UnauthorizedException)) throw e;
       const req = context.switchToHttp().getRequest<AppRequest>();
-      const verdict = await this.limiter.recordFailure(req.ip ?? 'unknown').catch(() => undefined);
-      if (verdict && verdict.retryAfterSeconds > 0) {
+      const verdict = await this.limiter.recordFailure(req.ip ?? 'unknown');
+      if (verdict.retryAfterSeconds > 0) {
         if (verdict.aggregated) req.auditAggregated = true;
         throw new DomainError(DomainErrorCode.RateLimited, 'too many failed authentication attempts; try again later', {
           retry_after_seconds: verdict.retryAfterSeconds,

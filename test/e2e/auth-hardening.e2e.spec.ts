@@ -265,3 +265,25 @@ describe('audit rows of an unauthenticated flood', () => {
     expect((await db.query('SELECT count(*)::int AS n FROM auth_failure_windows WHERE client_address = $1', [client])).rows[0].n).toBe(0);
   });
 });
+
+describe('the failed-authentication limit on the embedded database (PGlite)', () => {
+  let app: TestApp;
+  const clock = new TestClock();
+  beforeAll(async () => {
+    app = await startTestApp({ clock, env: { DATABASE_URL: '', AUTH_FAILURE_LIMIT: '2', AUTH_FAILURE_WINDOW_SECONDS: '60' } });
+  }, 120_000);
+  afterAll(() => app?.stop());
+
+  it('limits, lets valid tokens through and aggregates the flood there too', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await app.call('GET', LIST, { token: 'bad' })).status);
+    expect(statuses).toEqual([401, 401, 429, 429, 429, 429]);
+    expect((await app.call('GET', LIST, { token: adminToken() })).status).toBe(200);
+    clock.advance(61_000);
+    expect((await app.call('GET', LIST, { token: 'bad' })).status).toBe(401);
+    const events = await app.call('GET', '/api/v1/audit/events?action=auth.rate_limited&limit=50');
+    expect(events.status).toBe(200);
+    const aggregated = (events.body.items as { details: { aggregated?: boolean; count?: number } }[]).filter((e) => e.details.aggregated);
+    expect(aggregated.map((e) => e.details.count)).toEqual([3]);
+  });
+});
