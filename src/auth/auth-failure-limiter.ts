@@ -102,7 +102,9 @@ export class AuthFailureLimiter implements OnApplicationBootstrap, OnApplication
     if (!row) throw new Error('the failure count came back empty');
     const failures = Number(row.failures);
     // The address's first failure of a window is the moment to close its earlier windows.
-    if (failures === 1) await this.flushClosed(client).catch((e: Error) => this.logger.error(`failed-auth window flush: ${e.message}`));
+    if (failures === 1) {
+      await this.flushClosed(client).catch((e: Error) => this.logger.error(`failed-auth window flush: ${e.message}`));
+    }
     if (failures <= limit) return { retryAfterSeconds: 0, aggregated: false };
     // audit_events_total (the denial-rate alert) still sees every denial: the aggregated row adds
     // one when written, so the first suppressed denial is left to it.

@@ -19,8 +19,9 @@ export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES
 /**
  * Verifies Bearer JWTs. With JWT_JWKS_URI only asymmetric algorithms pass (so an HS256 token
  * signed with a public key can never pass); otherwise only HS256 with JWT_SECRET. `none` never
- * passes. exp is required and bounded (JWT_MAX_TOKEN_LIFETIME_SECONDS), iat and nbf may not lie in
- * the future beyond JWT_CLOCK_SKEW_SECONDS, sub must name a non-reserved actor; iss and aud when configured.
+ * passes. exp is required and bounded (JWT_MAX_TOKEN_LIFETIME_SECONDS), iat and nbf may not lie
+ * in the future beyond JWT_CLOCK_SKEW_SECONDS, sub must name a non-reserved actor (token-claims.ts);
+ * iss and aud when configured.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
