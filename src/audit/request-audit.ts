@@ -1,4 +1,5 @@
 import type { AppRequest } from '../common/http-request.js';
+import { clientRequestIdOf } from '../common/logging.js';
 import type { AuditAnnotations } from './audit-scope.js';
 import type { AuditAction, AuditEventInput, AuditOutcome } from './audit-catalogue.js';
 
@@ -23,6 +24,8 @@ export function requestAuditEvent(
 ): AuditEventInput {
   const params = (req.params ?? {}) as Record<string, string>;
   const spec = req.auditRoute;
+  // The caller's own id, when well-formed, beside ours (request_id), never instead of it.
+  const clientRequestId = clientRequestIdOf(req);
   return {
     ...(annotations.origin ?? requestOrigin(req)),
     action,
@@ -32,6 +35,7 @@ export function requestAuditEvent(
     details: {
       method: req.method,
       route: req.routeOptions?.url ?? null,
+      ...(clientRequestId === undefined ? {} : { client_request_id: clientRequestId }),
       ...annotations.details,
       ...extra,
     },

@@ -6,6 +6,12 @@ import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passpo
 import { AppConfig, RuntimeKeys } from '../config/index.js';
 import type { Actor } from './auth.types.js';
 import { actorFromClaims } from './claims.js';
+import { claimProblem } from './token-claims.js';
+
+/** A signed token whose claims we refuse; its message is safe to return (no token content). */
+export class TokenRejected extends Error {
+  override readonly name = 'TokenRejected';
+}
 
 /** Asymmetric algorithms accepted from an identity provider's JWKS. */
 export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
@@ -13,7 +19,9 @@ export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES
 /**
  * Verifies Bearer JWTs. With JWT_JWKS_URI only asymmetric algorithms pass (so an HS256 token
  * signed with a public key can never pass); otherwise only HS256 with JWT_SECRET. `none` never
- * passes. exp and nbf are enforced; iss and aud when configured.
+ * passes. exp is required and bounded (JWT_MAX_TOKEN_LIFETIME_SECONDS), iat and nbf may not lie
+ * in the future beyond JWT_CLOCK_SKEW_SECONDS, sub must name a non-reserved actor (token-claims.ts);
+ * iss and aud when configured.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
@@ -27,7 +35,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       ignoreExpiration: false,
       ...(issuer ? { issuer } : {}),
       ...(audience ? { audience } : {}),
-      jsonWebTokenOptions: { clockTolerance: 5 },
+      jsonWebTokenOptions: { clockTolerance: config.auth.clockSkewSeconds },
     };
     const options: StrategyOptionsWithoutRequest = jwksUri
       ? {
@@ -49,6 +57,9 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(payload: Record<string, unknown>): Actor {
+    // Real time, as jsonwebtoken uses for exp: the service's Clock is for scheduling, not for tokens.
+    const problem = claimProblem(payload, this.config.auth, Math.floor(Date.now() / 1000));
+    if (problem) throw new TokenRejected(problem);
     return actorFromClaims(payload, this.config.auth.rolesClaim);
   }
 }

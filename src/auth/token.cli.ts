@@ -1,7 +1,8 @@
 /**
  * `npm run token -- --role admin [--sub ops-admin] [--ttl 1h] [--mfa]` prints an HS256 token signed
  * with the configured JWT_SECRET (or the generated development secret in DATA_DIR), for local
- * use. It refuses in production and when only JWKS verification is configured.
+ * use; --ttl may not exceed JWT_MAX_TOKEN_LIFETIME_SECONDS. It refuses in production and when
+ * only JWKS verification is configured.
  */
 import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
@@ -35,7 +36,13 @@ function main(): void {
   if (roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r))) {
     fail(`--role must be one of ${ROLES.join(', ')} (repeatable)`);
   }
-  if (!/^\d+[smhd]?$/.test(values.ttl!)) fail('--ttl must look like 900, 15m, 1h or 7d');
+  const ttl = /^(\d+)([smhd]?)$/.exec(values.ttl!);
+  if (!ttl) fail('--ttl must look like 900, 15m, 1h or 1d');
+  const ttlSeconds = Number(ttl[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[ttl[2] as '' | 's' | 'm' | 'h' | 'd'];
+  // The service refuses longer-lived tokens, so minting one would only produce a 401 later.
+  if (ttlSeconds < 1 || ttlSeconds > config.auth.maxTokenLifetimeSeconds) {
+    fail(`--ttl must be between 1 second and JWT_MAX_TOKEN_LIFETIME_SECONDS (${config.auth.maxTokenLifetimeSeconds} s)`);
+  }
   const keys = loadRuntimeKeys(config);
   const token = jwt.sign(
     { roles, ...(values.mfa ? { amr: ['mfa'] } : {}) },
@@ -43,7 +50,7 @@ function main(): void {
     {
       algorithm: 'HS256',
       subject: values.sub ?? `local-${roles[0]}`,
-      expiresIn: (/^\d+$/.test(values.ttl!) ? Number(values.ttl) : values.ttl) as jwt.SignOptions['expiresIn'],
+      expiresIn: ttlSeconds,
       ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),
       ...(config.auth.audience ? { audience: config.auth.audience } : {}),
     },

@@ -64,7 +64,7 @@ export class ErrorResponseFilter implements ExceptionFilter {
     let body = this.toBody(exception, String(req.id));
 
     const spec = req.auditRoute;
-    if (spec && this.audit.enabled && !UNAUDITABLE.has(body.code ?? '')) {
+    if (spec && this.audit.enabled && !req.auditAggregated && !UNAUDITABLE.has(body.code ?? '')) {
       const annotations = (req as AppRequest & { auditAnnotations?: AuditAnnotations }).auditAnnotations ?? {};
       const [action, outcome] = this.auditOf(body.statusCode, spec.action);
       try {

@@ -7,4 +7,6 @@ export type AppRequest = FastifyRequest & {
   user?: Actor;
   /** Set by AuditRouteGuard before authentication, so denials are audited with their route. */
   auditRoute?: AuditRouteSpec;
+  /** Set by JwtAuthGuard when this denial is counted in an aggregated audit row, not one of its own. */
+  auditAggregated?: boolean;
 };

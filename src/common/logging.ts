@@ -3,17 +3,28 @@ import type { IncomingMessage } from 'node:http';
 import type { Params } from 'nestjs-pino';
 import type { AppConfig } from '../config/index.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+/** What a caller's X-Request-Id may look like to be kept (as `client_request_id`). */
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
+const OWN_ID = Symbol('strongroom request id');
 
 /**
- * The request id: the caller's X-Request-Id when it is sane, else a new UUID. Written back onto
- * the request so Fastify, the logger and audit rows all use the same one.
+ * The request id: always our own UUID (logs, error bodies, X-Request-Id on the response, audit
+ * rows), so no caller can choose or repeat the id an audit row carries. Cached on the raw request
+ * so Fastify and the logger agree. A malformed caller X-Request-Id is dropped from the headers here.
  */
 export function requestIdOf(req: IncomingMessage): string {
-  const given = req.headers['x-request-id'];
-  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-  req.headers['x-request-id'] = id;
+  const cached = (req as IncomingMessage & { [OWN_ID]?: string })[OWN_ID];
+  if (cached) return cached;
+  if (clientRequestIdOf(req) === undefined) delete req.headers['x-request-id'];
+  const id = randomUUID();
+  (req as IncomingMessage & { [OWN_ID]?: string })[OWN_ID] = id;
   return id;
+}
+
+/** The caller's X-Request-Id when well-formed (bounded, safe characters), else undefined. */
+export function clientRequestIdOf(req: { headers: IncomingMessage['headers'] }): string | undefined {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && CLIENT_REQUEST_ID.test(given) ? given : undefined;
 }
 
 /**
@@ -45,8 +56,9 @@ export function loggerParams(config: AppConfig): Params {
       genReqId: (req) => requestIdOf(req),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string; headers?: IncomingMessage['headers'] }) => ({
           id: req.id,
+          clientRequestId: req.headers ? clientRequestIdOf(req as { headers: IncomingMessage['headers'] }) : undefined,
           method: req.method,
           url: req.url,
           remoteAddress: req.remoteAddress,

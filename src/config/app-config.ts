@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './config.errors.js';
 import { bool, cron, type Env, int, list, oneOf, str, url } from './env-parsers.js';
+import { trustedProxies } from './trusted-proxies.js';
 
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -35,8 +36,11 @@ export class AppConfig {
   readonly port: number;
   readonly logLevel: string;
   readonly bodyLimitBytes: number;
-  /** Trust X-Forwarded-For from a load balancer for client addresses (audit rows, rate limits). */
-  readonly trustProxy: boolean;
+  /**
+   * Proxies (addresses/CIDRs) whose X-Forwarded-For hops are believed; the client address (audit
+   * rows, failed-auth limit) is the right-most hop not among them. false: the socket address.
+   */
+  readonly trustProxy: string[] | false;
 
   readonly database: {
     /** Absent: an embedded PostgreSQL (PGlite) under `dataDir` is used. */
@@ -93,6 +97,10 @@ export class AppConfig {
     requireMfa: boolean;
     failureLimit: number;
     failureWindowSeconds: number;
+    /** Leeway for exp, nbf and iat against our clock. */
+    clockSkewSeconds: number;
+    /** Longest accepted token lifetime: exp - iat, or exp - now without iat. */
+    maxTokenLifetimeSeconds: number;
   };
 
   readonly tasks: {
@@ -216,7 +224,7 @@ export function parseConfig(env: Env): AppConfig {
     port: int(env, 'PORT', 8000, 0, 65535),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-    trustProxy: bool(env, 'TRUST_PROXY', false),
+    trustProxy: trustedProxies(env),
     database: {
       url: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
       poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
@@ -264,6 +272,8 @@ export function parseConfig(env: Env): AppConfig {
       requireMfa: bool(env, 'REQUIRE_MFA', false),
       failureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 100_000),
       failureWindowSeconds: int(env, 'AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),
+      clockSkewSeconds: int(env, 'JWT_CLOCK_SKEW_SECONDS', 30, 0, 300),
+      maxTokenLifetimeSeconds: int(env, 'JWT_MAX_TOKEN_LIFETIME_SECONDS', 86_400, 60, 31 * 86_400),
     },
     tasks: {
       workerEnabled: bool(env, 'TASK_WORKER_ENABLED', true),

@@ -13,6 +13,7 @@ import { LocalPayloadEntity } from '../secrets/store/local-payload.entity.js';
 import { RotationEntity } from '../rotation/entities/rotation.entity.js';
 import { TaskItemEntity } from '../tasks/entities/task-item.entity.js';
 import { TaskEntity } from '../tasks/entities/task.entity.js';
+import { AuthFailureWindowEntity } from '../auth/entities/auth-failure-window.entity.js';
 
 /** Every entity of the schema; migrations must describe exactly these (see schema-drift test). */
 export const ENTITIES = [
@@ -31,4 +32,5 @@ export const ENTITIES = [
   IntegrityCheckEntity,
   IntegrityFailureEntity,
   ReportEntity,
+  AuthFailureWindowEntity,
 ];

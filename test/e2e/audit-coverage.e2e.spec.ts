@@ -56,7 +56,7 @@ describe('audit coverage of every /api/v1 operation', () => {
     (await db.query('SELECT action, outcome, details FROM audit_events WHERE request_id = $1', [requestId])).rows as {
       action: string;
       outcome: string;
-      details: { route?: string; status?: number };
+      details: { route?: string; status?: number; client_request_id?: string };
     }[];
 
   it('finds the operations in the OpenAPI document', () => {
@@ -80,14 +80,21 @@ describe('audit coverage of every /api/v1 operation', () => {
         problems.push(`${name}: answered ${res.status}, expected ${status}`);
         continue;
       }
-      expect(res.body.requestId).toBe(requestId);
-      const rows = await rowsOf(requestId);
+      // Rows carry our id (the one we answered with); the caller's stays beside it in details.
+      expect(res.body.requestId).toBe(res.headers.get('x-request-id'));
+      const rows = await rowsOf(res.body.requestId);
       if (rows.length !== 1) {
         problems.push(`${name}: left ${rows.length} audit rows, expected exactly one (is the route @Audited?)`);
         continue;
       }
       const [row] = rows;
-      if (row!.action !== action || row!.outcome !== 'denied' || row!.details.route !== op.route || row!.details.status !== status) {
+      if (
+        row!.action !== action ||
+        row!.outcome !== 'denied' ||
+        row!.details.route !== op.route ||
+        row!.details.status !== status ||
+        row!.details.client_request_id !== requestId
+      ) {
         problems.push(`${name}: audit row ${JSON.stringify(row)} does not say ${action}/denied for ${op.route}`);
       }
     }

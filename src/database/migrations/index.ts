@@ -1,6 +1,12 @@
 import { Init1796002882711 } from './1796002882711-Init.js';
 import { AuditAppendOnly1796100000000 } from './1796100000000-AuditAppendOnly.js';
+import { AuthFailureWindows1796200000003 } from './1796200000003-AuthFailureWindows.js';
 import { ReportDedupKey1796200000004 } from './1796200000004-ReportDedupKey.js';
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
-export const MIGRATIONS: Function[] = [Init1796002882711, AuditAppendOnly1796100000000, ReportDedupKey1796200000004];
+export const MIGRATIONS: Function[] = [
+  Init1796002882711,
+  AuditAppendOnly1796100000000,
+  AuthFailureWindows1796200000003,
+  ReportDedupKey1796200000004,
+];

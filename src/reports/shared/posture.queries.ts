@@ -229,7 +229,9 @@ export async function auditActivity(db: Db, p: ReportPeriod): Promise<AuditActiv
   const [r] = (await db.query(
     `SELECT count(*) AS events,
        count(*) FILTER (WHERE action = 'secret.value_read' AND outcome = 'success') AS value_reads,
-       count(*) FILTER (WHERE action IN ('auth.denied', 'auth.forbidden', 'auth.rate_limited')) AS denied,
+       -- An aggregated row (a flood past the failed-auth limit) stands for details.count denials.
+       coalesce(sum(CASE WHEN details->>'aggregated' = 'true' THEN (details->>'count')::bigint ELSE 1 END)
+         FILTER (WHERE action IN ('auth.denied', 'auth.forbidden', 'auth.rate_limited')), 0) AS denied,
        count(DISTINCT actor) FILTER (WHERE action = 'secret.value_read' AND outcome = 'success') AS value_readers,
        min(occurred_at) AS first, max(occurred_at) AS last
      FROM audit_events WHERE occurred_at >= $1 AND occurred_at < $2`,
