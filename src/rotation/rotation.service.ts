@@ -162,7 +162,12 @@ export class RotationService {
 
   /** The backoff before `attempt`; a background retry is cut short (and ended) by shutdown. */
   private async backoff(attempt: number, interruptible: boolean): Promise<void> {
-    const ms = backoffDelayMs(attempt - 1, this.config.rotation.retryBaseDelayMs);
+    // Each attempt refreshes the rotation's heartbeat; waiting at most half the resume threshold keeps
+    // a rotation that is still retrying from looking abandoned to RotationRecovery on another replica.
+    const ms = Math.min(
+      backoffDelayMs(attempt - 1, this.config.rotation.retryBaseDelayMs),
+      (this.config.rotation.resumeAfterSeconds * 1000) / 2,
+    );
     if (!interruptible) return this.clock.sleep(ms);
     if (this.stopping) throw new RetriesStopped();
     const signal = this.wakeSleepers.signal;
