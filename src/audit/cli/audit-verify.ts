@@ -4,6 +4,7 @@ import { parsePublicKey } from '../checkpoint-signature.js';
 import { type ExportVerdict, verifyExportLines } from '../export-verifier.js';
 
 export const USAGE = `usage: npm run audit:verify -- FILE --public-key KEY [--allow-partial] [--json]
+       (in the image: node dist/src/audit/cli/audit-verify.cli.js FILE --public-key KEY ...)
 
   FILE             a JSON Lines export from GET /api/v1/audit/export (- for stdin)
   --public-key KEY the Ed25519 public key from GET /api/v1/audit/public-key: a PEM file path,
@@ -72,9 +73,13 @@ export function describeVerdict(v: ExportVerdict): string {
 export async function runAuditVerify(argv: string[], io: CliIo): Promise<number> {
   const args = parseArgs(argv);
   if (typeof args === 'string') {
-    if (args) io.err(`audit:verify: ${args}`);
+    if (!args) {
+      io.out(USAGE); // --help: usage on stdout, exit 0
+      return EXIT.valid;
+    }
+    io.err(`audit:verify: ${args}`);
     io.err(USAGE);
-    return args ? EXIT.usage : EXIT.valid;
+    return EXIT.usage;
   }
   let publicKey;
   try {
