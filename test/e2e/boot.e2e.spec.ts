@@ -1,10 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TEST_ENCRYPTION_KEY } from '../support/app.js';
+import { createTestDatabase } from '../support/database.js';
 import { type ChildApp, freePort, runService, startChildApp } from '../support/child-app.js';
 
 describe('zero-setup boot on the embedded database', () => {
@@ -93,5 +95,33 @@ describe('an unreachable database stops the boot quickly with one line naming it
       level: 'fatal',
       msg: 'configuration error: DATABASE_URL: the database at 127.0.0.1:5432 refused the connection: the database does not exist',
     });
+  });
+});
+
+describe('a port already in use is a configuration error', () => {
+  it('ends in one JSON line naming the address, exit 78', { timeout: 180_000 }, async () => {
+    const db = await createTestDatabase();
+    const taken = createServer();
+    await new Promise<void>((ok) => taken.listen(0, '127.0.0.1', ok));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const run = runService({
+        DATA_DIR: mkdtempSync(join(tmpdir(), 'strongroom-port-')),
+        DATABASE_URL: db.url,
+        LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+      });
+      expect(await run.exited).toBe(78);
+      expect(fatalLine(run.output())).toMatchObject({
+        level: 'fatal',
+        msg: `configuration error: cannot listen on 127.0.0.1:${port} (HOST, PORT): EADDRINUSE`,
+        exitCode: 78,
+      });
+    } finally {
+      taken.close();
+      await db.drop();
+    }
   });
 });
