@@ -15,10 +15,14 @@ export interface BootFailure {
 export function describeBootFailure(e: unknown): BootFailure {
   if (e instanceof ConfigError) return { exitCode: EXIT_CONFIG, msg: `configuration error: ${e.message}` };
   if (e instanceof DatabaseUnreachableError) return { exitCode: EXIT_UNAVAILABLE, msg: e.message };
-  const err = e as { code?: string; address?: string; port?: number; message?: string } | undefined;
-  if (err?.code === 'EADDRINUSE' || err?.code === 'EADDRNOTAVAIL' || err?.code === 'EACCES') {
+  const err = e as { code?: string; syscall?: string; address?: string; port?: number; path?: string; message?: string } | undefined;
+  if (err?.syscall === 'listen' || err?.code === 'EADDRINUSE' || err?.code === 'EADDRNOTAVAIL') {
     const where = err.address !== undefined ? `${err.address}:${err.port}` : 'HOST:PORT';
     return { exitCode: EXIT_CONFIG, msg: `configuration error: cannot listen on ${where} (HOST, PORT): ${err.code}` };
+  }
+  // A file the boot cannot create or open: the embedded database under DATA_DIR.
+  if (err?.path && ['EACCES', 'EPERM', 'EROFS', 'ENOTDIR', 'ENOSPC'].includes(err.code ?? '')) {
+    return { exitCode: EXIT_CONFIG, msg: `configuration error: cannot use ${err.path} (DATA_DIR): ${err.code}` };
   }
   return { exitCode: EXIT_SOFTWARE, msg: `failed to start: ${firstLine(err?.message ?? String(e))}` };
 }
