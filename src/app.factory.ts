@@ -3,17 +3,18 @@ import helmet from '@fastify/helmet';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
 import { AuditLog } from './audit/audit-log.service.js';
 import type { Clock } from './clock/clock.js';
 import { ErrorResponseFilter } from './common/error-response.filter.js';
 import { acceptJsonBodiesOnly, frameworkErrors } from './common/json-body.js';
-import { requestIdOf } from './common/logging.js';
+import { accessLogHook, requestIdOf } from './common/logging.js';
 import { RequestDeadlineInterceptor } from './common/request-deadline.interceptor.js';
 import { createValidationPipe } from './common/validation.js';
 import { type AppConfig, describeConfig, loadRuntimeKeys } from './config/index.js';
+import { checkDatabase } from './database/database-preflight.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
 import { Metrics } from './metrics/metrics.service.js';
@@ -35,6 +36,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   let embedded: EmbeddedPostgres | undefined;
   if (!config.database.url) embedded = await startEmbeddedPostgres(config.dataDir, config.database.poolSize + 4);
   const databaseUrl = config.database.url ?? embedded!.url;
+  // A quick, bounded check first: an unreachable database stops the boot in seconds, by name.
+  if (config.database.url) await checkDatabase(config.database.url);
 
   let app: NestFastifyApplication | undefined;
   try {
@@ -49,11 +52,14 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, keys, databaseUrl, clock: options.clock }),
       adapter,
-      // Body parsing is ours (common/json-body.ts): JSON only, nesting bounded.
-      { bufferLogs: true, bodyParser: false },
+      // Body parsing is ours (common/json-body.ts): JSON only, nesting bounded. Boot logs wait for
+      // the JSON logger, and a failed boot prints none of them (nor Nest's stack traces): main.ts
+      // ends it with one line naming the cause.
+      { bufferLogs: true, autoFlushLogs: false, abortOnError: false, bodyParser: false },
     );
     const logger = app.get(Logger);
     app.useLogger(logger);
+    app.flushLogs();
     logger.log({ msg: 'Strongroom starting', config: describeConfig(config) });
     for (const warning of keys.warnings) logger.warn(`!!! ${warning}`);
 
@@ -78,6 +84,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
           reply.elapsedTime / 1000,
         );
       })
+      .addHook('onResponse', accessLogHook(() => PinoLogger.root))
       .addHook('onSend', async (req, reply) => {
         reply.header('x-request-id', req.id);
         if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');

@@ -1,18 +1,10 @@
 import 'reflect-metadata';
 import { startApp } from './app.factory.js';
-import { ConfigError, parseConfig, readProcessEnv } from './config/index.js';
+import { exitWithBootFailure } from './common/boot-failure.js';
+import { parseConfig, readProcessEnv } from './config/index.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = parseConfig(readProcessEnv());
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`strongroom: configuration error: ${e.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw e;
-  }
+  const config = parseConfig(readProcessEnv());
   const running = await startApp(config);
   const { shutdownTimeoutMs } = config.operations;
 
@@ -46,7 +38,6 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`strongroom: failed to start: ${(e as Error)?.message ?? String(e)}\n`);
-  process.exit(1);
-});
+// Any failure before the server listens ends in one JSON line naming the cause: exit 78 for a
+// configuration error, 69 for an unreachable database, 1 for anything else.
+main().catch((e: unknown) => exitWithBootFailure(e));

@@ -50,6 +50,7 @@ export class AuditLog {
         await this.batches.add(stamped);
       }
     } catch (e) {
+      this.metrics.auditWriteFailed();
       this.logger.error(`audit write failed for ${event.action}: ${(e as Error).message}`);
       if (isDatabaseUnavailable(e)) throw databaseUnavailable();
       throw new DomainError(
@@ -64,6 +65,7 @@ export class AuditLog {
     try {
       await this.append(tx, rows);
     } catch (e) {
+      this.metrics.auditWriteFailed(rows.length);
       this.logger.error(`audit write failed before commit: ${(e as Error).message}`);
       if (isDatabaseUnavailable(e)) throw databaseUnavailable();
       throw new DomainError(DomainErrorCode.AuditUnavailable, 'the audit log cannot be written, so the request was not carried out');

@@ -14,23 +14,50 @@ function fail(message: string): never {
   process.exit(2);
 }
 
+const USAGE = `usage: npm run token -- --role admin|auditor [--role ...] [--sub NAME] [--ttl 1h] [--mfa]
+
+  --role ROLE  admin or auditor (repeatable)
+  --sub NAME   the token's subject (default local-<role>)
+  --ttl TTL    lifetime: 900 (seconds), 15m, 1h or 7d (default 1h)
+  --mfa        mark the token as multi-factor (amr: ["mfa"]), for REQUIRE_MFA=true
+
+Signs an HS256 token with JWT_SECRET (or the development secret generated in DATA_DIR), for local
+use only: it refuses with NODE_ENV=production and when JWT_JWKS_URI is set.`;
+
+const PRODUCTION_REFUSAL =
+  'refusing to mint a token: NODE_ENV=production. Production tokens come from your identity provider ' +
+  '(JWT_JWKS_URI), never from a shared secret on a workstation.';
+
 function main(): void {
-  const { values } = parseArgs({
-    options: {
-      role: { type: 'string', multiple: true },
-      sub: { type: 'string' },
-      ttl: { type: 'string', default: '1h' },
-      mfa: { type: 'boolean', default: false },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        role: { type: 'string', multiple: true },
+        sub: { type: 'string' },
+        ttl: { type: 'string', default: '1h' },
+        mfa: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (e) {
+    fail(`${(e as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const env = readProcessEnv();
+  // Before the settings are checked: production would otherwise fail on a missing DATABASE_URL.
+  if (env.NODE_ENV?.trim() === 'production') fail(PRODUCTION_REFUSAL);
   let config;
   try {
-    config = parseConfig(readProcessEnv());
+    config = parseConfig(env);
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
   }
-  if (config.isProduction) fail('refusing to mint tokens in production: get one from your identity provider');
+  if (config.isProduction) fail(PRODUCTION_REFUSAL);
   if (config.auth.jwksUri) fail('JWT_JWKS_URI is set, so only identity-provider tokens are accepted');
   const roles = values.role ?? [];
   if (roles.length === 0 || roles.some((r) => !(ROLES as readonly string[]).includes(r))) {
@@ -43,7 +70,13 @@ function main(): void {
   if (ttlSeconds < 1 || ttlSeconds > config.auth.maxTokenLifetimeSeconds) {
     fail(`--ttl must be between 1 second and JWT_MAX_TOKEN_LIFETIME_SECONDS (${config.auth.maxTokenLifetimeSeconds} s)`);
   }
-  const keys = loadRuntimeKeys(config);
+  let keys;
+  try {
+    keys = loadRuntimeKeys(config);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
   const token = jwt.sign(
     { roles, ...(values.mfa ? { amr: ['mfa'] } : {}) },
     keys.jwtSecret!,

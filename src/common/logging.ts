@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Params } from 'nestjs-pino';
+import type { Logger as PinoLogger } from 'pino';
 import type { AppConfig } from '../config/index.js';
 
 /** What a caller's X-Request-Id may look like to be kept (as `client_request_id`). */
@@ -56,18 +58,47 @@ export function loggerParams(config: AppConfig): Params {
       genReqId: (req) => requestIdOf(req),
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
       serializers: {
-        req: (req: { id: string; method: string; url: string; remoteAddress?: string; headers?: IncomingMessage['headers'] }) => ({
+        // No URL: its query string may carry anything. The access line names the route template.
+        req: (req: { id: string; method: string; remoteAddress?: string; headers?: IncomingMessage['headers'] }) => ({
           id: req.id,
           clientRequestId: req.headers ? clientRequestIdOf(req as { headers: IncomingMessage['headers'] }) : undefined,
           method: req.method,
-          url: req.url,
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
-      autoLogging: { ignore: (req) => req.url === '/health/live' || req.url === '/health/ready' || req.url === '/metrics' },
+      // The access line is written by accessLogHook (it knows the route template and the actor).
+      autoLogging: false,
       quietReqLogger: true,
     },
+  };
+}
+
+/** Probes and scrapes: logged only when they fail, or every replica logs a line every few seconds. */
+const QUIET_ROUTES = new Set(['/health/live', '/health/ready', '/metrics']);
+
+/**
+ * One access line per request: method, route template (never the raw URL, whose query or path
+ * could carry anything), status, duration, request id and the authenticated subject. Never a
+ * header or a body. 5xx at error level, 4xx at warn.
+ */
+export function accessLogHook(logger: () => PinoLogger) {
+  return async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const status = reply.statusCode;
+    if (status < 400 && QUIET_ROUTES.has(route)) return;
+    const level = status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+    const actor = (req as { user?: { sub?: unknown } }).user?.sub;
+    logger()[level](
+      {
+        reqId: req.id,
+        method: req.method,
+        route,
+        status,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        actor: typeof actor === 'string' ? actor : undefined,
+      },
+      'request completed',
+    );
   };
 }

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AppConfig } from './app-config.js';
@@ -30,20 +30,33 @@ const DEV_FILES = {
 
 function readOrCreate(dir: string, file: string, make: () => string): string {
   const path = join(dir, file);
-  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dir, { recursive: true });
-  const value = make();
-  writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
-  return value;
+  try {
+    if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+    mkdirSync(dir, { recursive: true });
+    const value = make();
+    writeFileSync(path, value + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(path, 0o600);
+    return value;
+  } catch (e) {
+    // An unreadable or unwritable DATA_DIR is a setting to fix, not a crash.
+    throw new ConfigError(`DATA_DIR: cannot read or create ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
 }
 
+const BAD_AUDIT_KEY = 'AUDIT_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM (or its base64)';
+
 function parsePem(raw: string): string {
-  const pem = raw.includes('BEGIN') ? raw : Buffer.from(raw, 'base64').toString('utf8');
-  if (!pem.includes('BEGIN PRIVATE KEY')) {
-    throw new ConfigError('AUDIT_SIGNING_KEY must be an Ed25519 private key in PKCS#8 PEM (or its base64)');
+  const pem = (raw.includes('BEGIN') ? raw : Buffer.from(raw, 'base64').toString('utf8')).replace(/\\n/g, '\n');
+  if (!pem.includes('BEGIN PRIVATE KEY')) throw new ConfigError(BAD_AUDIT_KEY);
+  // Parsed here, so a damaged or non-Ed25519 key stops the boot as a configuration error.
+  let type: string | undefined;
+  try {
+    type = createPrivateKey(pem).asymmetricKeyType;
+  } catch {
+    throw new ConfigError(`${BAD_AUDIT_KEY}: the PEM does not parse`);
   }
-  return pem.replace(/\\n/g, '\n');
+  if (type !== 'ed25519') throw new ConfigError(`${BAD_AUDIT_KEY}: this is a ${type ?? 'unknown'} key`);
+  return pem;
 }
 
 export function loadRuntimeKeys(config: AppConfig): RuntimeKeys {

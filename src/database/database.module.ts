@@ -10,7 +10,10 @@ export class DatabaseModule {
   static forRoot(url: string, poolSize: number, timeouts?: DatabaseTimeouts): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, timeouts), migrationsRun: false })],
+      // The boot checked the database already (checkDatabase): a couple of retries, not 9 × 3 s.
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, timeouts), migrationsRun: false, retryAttempts: 2, retryDelay: 1000 }),
+      ],
       providers: [UnitOfWork],
       exports: [UnitOfWork],
     };

@@ -28,8 +28,17 @@ export async function pendingSchemaChanges(url: string): Promise<{ up: string[];
 
 async function main(): Promise<void> {
   const name = process.argv[2];
+  const usage =
+    'usage: npm run migration:generate -- <PascalCaseName>\n\n' +
+    'Writes src/database/migrations/<timestamp>-<Name>.ts with what the entities declare that the\n' +
+    'migrations do not create yet (computed on a scratch database on TEST_POSTGRES_URL, or the local\n' +
+    'PostgreSQL); register it in src/database/migrations/index.ts. A development tool.\n';
+  if (name === '--help' || name === '-h') {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
   if (!name || !/^[A-Z][A-Za-z0-9]+$/.test(name)) {
-    process.stderr.write('usage: npm run migration:generate -- <PascalCaseName>\n');
+    process.stderr.write(usage);
     process.exit(2);
   }
   const admin = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';

@@ -17,6 +17,7 @@ interface FleetSnapshot {
   findings: { kind: string; n: number }[];
   score: number | null;
   tasksRunning: number;
+  oldestTaskAgeSeconds: number;
 }
 
 /**
@@ -43,6 +44,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
     @InjectMetric(MetricName.TasksRunning) private readonly tasks: Gauge,
     @InjectMetric(MetricName.VaultUp) private readonly vaultUp: Gauge,
     @InjectMetric(MetricName.AuditChainValid) private readonly chainValid: Gauge,
+    @InjectMetric(MetricName.TasksOldestRunningAge) private readonly oldestTask: Gauge,
   ) {}
 
   /**
@@ -75,6 +77,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
     on(this.overdue, async (self) => self.overdue.set((await self.read()).overdue));
     on(this.oldest, async (self) => self.oldest.set((await self.read()).oldestRotationAgeSeconds));
     on(this.tasks, async (self) => self.tasks.set((await self.read()).tasksRunning));
+    on(this.oldestTask, async (self) => self.oldestTask.set((await self.read()).oldestTaskAgeSeconds));
     on(this.total, async (self) => {
       const rows = (await self.read()).byTypeStore;
       self.total.reset();
@@ -134,7 +137,9 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       q<{ score: string | null }[]>(
         "SELECT document #>> '{score,value}' AS score FROM reports WHERE kind = 'security' ORDER BY generated_at DESC LIMIT 1",
       ),
-      q<{ n: number }[]>("SELECT count(*)::int AS n FROM tasks WHERE status IN ('pending', 'running')"),
+      q<{ n: number; oldest: Date | null }[]>(
+        "SELECT count(*)::int AS n, min(created_at) AS oldest FROM tasks WHERE status IN ('pending', 'running')",
+      ),
     ]);
     return {
       byTypeStore,
@@ -145,6 +150,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       findings,
       score: report?.score != null && !Number.isNaN(Number(report.score)) ? Number(report.score) : null,
       tasksRunning: tasks?.n ?? 0,
+      oldestTaskAgeSeconds: tasks?.oldest ? Math.max(0, (now.getTime() - new Date(tasks.oldest).getTime()) / 1000) : 0,
     };
   }
 }

@@ -17,4 +17,6 @@ export const MetricName = {
   SecurityFindings: 'security_findings_total',
   SecurityAuditScore: 'security_audit_score',
   TasksRunning: 'tasks_running',
+  AuditWriteFailures: 'audit_write_failures_total',
+  TasksOldestRunningAge: 'tasks_oldest_running_age_seconds',
 } as const;

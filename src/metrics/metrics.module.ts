@@ -24,6 +24,10 @@ const providers = [
     help: 'Audit events written, by action and outcome',
     labelNames: ['action', 'outcome'],
   }),
+  makeCounterProvider({
+    name: MetricName.AuditWriteFailures,
+    help: 'Audit rows that could not be written (the request they belonged to was refused with 503)',
+  }),
   makeHistogramProvider({
     name: MetricName.HttpRequestDuration,
     help: 'HTTP request duration, by method, route template and status',
@@ -45,6 +49,10 @@ const providers = [
   makeGaugeProvider({ name: MetricName.SecurityFindings, help: 'Open security findings, by kind', labelNames: ['kind'] }),
   makeGaugeProvider({ name: MetricName.SecurityAuditScore, help: 'Score (0-100) of the latest security report' }),
   makeGaugeProvider({ name: MetricName.TasksRunning, help: 'Background tasks pending or running' }),
+  makeGaugeProvider({
+    name: MetricName.TasksOldestRunningAge,
+    help: 'Seconds since the oldest pending or running background task was created (0 when none)',
+  }),
 ];
 
 @Global()

@@ -1,7 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
+import { AuditAction, type AuditOutcome } from '../audit/audit-catalogue.js';
+import { SECRET_TYPES } from '../crypto/index.js';
 import { MetricName } from './metric-names.js';
+
+export const ROTATION_OPERATIONS = ['rotate', 'apply', 'verify', 'bulk'] as const;
+export type RotationOperation = (typeof ROTATION_OPERATIONS)[number];
+
+/** The audit series the alerts read (DeniedRequestsBurst, rotation failures); exported from 0. */
+const AUDIT_SERIES_AT_ZERO: [AuditAction, AuditOutcome][] = [
+  [AuditAction.AuthDenied, 'denied'],
+  [AuditAction.AuthForbidden, 'denied'],
+  [AuditAction.AuthRateLimited, 'denied'],
+  [AuditAction.SecretRotationFailed, 'error'],
+];
 
 /**
  * The per-process counters and the gauges that services set, behind one small surface. Labels
@@ -19,7 +32,14 @@ export class Metrics {
     @InjectMetric(MetricName.HttpRequestDuration) readonly httpDuration: Histogram<'method' | 'route' | 'status'>,
     @InjectMetric(MetricName.AuditChainValid) private readonly chainValid: Gauge,
     @InjectMetric(MetricName.VaultUp) private readonly vaultUp: Gauge,
-  ) {}
+    @InjectMetric(MetricName.AuditWriteFailures) private readonly auditWriteFailures: Counter,
+  ) {
+    // A labelled series that first appears at 1 hides that first increase from increase() and
+    // rate() (RotationFailure would miss one failure): every known label value starts at 0.
+    for (const type of SECRET_TYPES) this.created.inc({ type }, 0);
+    for (const operation of ROTATION_OPERATIONS) this.rotationErrors.inc({ operation }, 0);
+    for (const [action, outcome] of AUDIT_SERIES_AT_ZERO) this.auditEvents.inc({ action, outcome }, 0);
+  }
 
   secretCreated(type: string): void {
     this.created.inc({ type });
@@ -30,7 +50,7 @@ export class Metrics {
   rotationSucceeded(): void {
     this.rotated.inc();
   }
-  rotationFailed(operation: 'rotate' | 'apply' | 'verify' | 'bulk'): void {
+  rotationFailed(operation: RotationOperation): void {
     this.rotationErrors.inc({ operation });
   }
   integrityCheckCompleted(): void {
@@ -38,6 +58,10 @@ export class Metrics {
   }
   auditEvent(action: string, outcome: string): void {
     this.auditEvents.inc({ action, outcome });
+  }
+  /** Audit rows that failed to be written (each one refused its request). */
+  auditWriteFailed(rows = 1): void {
+    this.auditWriteFailures.inc(rows);
   }
   /** The last audit chain verification of this process (undefined before the first). */
   auditChainVerdict: boolean | undefined;

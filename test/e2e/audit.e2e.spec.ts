@@ -21,6 +21,9 @@ const A = '/api/v1/audit';
 const S = '/api/v1/secrets';
 const run = promisify(execFile);
 
+/** The verifier CLI from source (npm run audit:verify runs its compiled copy in dist/). */
+const VERIFY_CLI = ['--no-warnings', '--import', '@swc-node/register/esm-register', 'src/audit/cli/audit-verify.cli.ts'];
+
 describe('audit log API', () => {
   let app: TestApp;
   let db: pg.Client;
@@ -255,8 +258,8 @@ describe('audit log API', () => {
     const keyFile = join(dir, 'audit-public.pem');
     writeFileSync(keyFile, key);
 
-    // Through the npm script, as an auditor would run it.
-    const ok = await run('npm', ['run', '-s', 'audit:verify', '--', file, '--public-key', keyFile], { cwd: process.cwd() });
+    // As a process, as an auditor would run it (test/cli.e2e.spec.ts runs the built one).
+    const ok = await run(process.execPath, [...VERIFY_CLI, file, '--public-key', keyFile], { cwd: process.cwd() });
     expect(ok.stdout).toMatch(/^VALID: \d+ rows chain correctly/);
 
     // The key also works as PEM text and as the base64 of the PEM.
@@ -271,7 +274,7 @@ describe('audit log API', () => {
     const edited = res.text.replace(JSON.stringify(victim.request_id), JSON.stringify('forged-request-id'));
     expect(edited).not.toBe(res.text);
     writeFileSync(file, edited);
-    const bad = await run('npm', ['run', '-s', 'audit:verify', '--', file, '--public-key', keyFile]).catch((e: { code: number; stdout: string }) => e);
+    const bad = await run(process.execPath, [...VERIFY_CLI, file, '--public-key', keyFile]).catch((e: { code: number; stdout: string }) => e);
     expect((bad as { code: number }).code).toBe(1);
     expect((bad as { stdout: string }).stdout).toContain(`first bad row: seq ${victim.seq}`);
 
@@ -288,7 +291,7 @@ describe('audit log API', () => {
     expect(JSON.parse(out[0]!).reason).toMatch(/rows missing at the end/);
 
     // Usage errors: exit code 2.
-    const usage = await run('npm', ['run', '-s', 'audit:verify', '--', file]).catch((e: { code: number; stderr: string }) => e);
+    const usage = await run(process.execPath, [...VERIFY_CLI, file]).catch((e: { code: number; stderr: string }) => e);
     expect((usage as { code: number }).code).toBe(2);
     expect((usage as { stderr: string }).stderr).toMatch(/--public-key is required/);
     const errs: string[] = [];

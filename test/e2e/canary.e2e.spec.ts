@@ -110,4 +110,37 @@ describe('secret values never leak', () => {
       expect(tables, `a table holds ${value} in clear`).not.toContain(value);
     }
   });
+
+  it('writes one access line per request: method, route template, status, duration, request id, actor', async () => {
+    const created = await fetch(`${service.url}${S}/?trace=access-query-canary`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken()}`, 'content-type': 'application/json', 'x-request-id': 'access-line-1' },
+      body: JSON.stringify({ name: 'access_line', secret_type: 'API_KEY', value: 'access-line-value-0123456789' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const read = await fetch(`${service.url}${S}/${id}/value`, { headers: { authorization: `Bearer ${adminToken()}`, 'x-request-id': 'access-line-2' } });
+    expect(read.status).toBe(200);
+    const denied = await fetch(`${service.url}${S}/${id}/value`, { headers: { 'x-request-id': 'access-line-3' } });
+    expect(denied.status).toBe(401);
+
+    const lines = await eventually(async () => {
+      const found = service
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('"request completed"') && l.includes('access-line-'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      return found.length === 3 && found;
+    });
+    const byId = Object.fromEntries(lines.map((l) => [l.reqId, l]));
+    expect(byId['access-line-1']).toMatchObject({ method: 'POST', route: '/api/v1/secrets', status: 201, actor: 'ops-admin', level: 30 });
+    expect(byId['access-line-2']).toMatchObject({ method: 'GET', route: '/api/v1/secrets/:id/value', status: 200, actor: 'ops-admin' });
+    expect(byId['access-line-3']).toMatchObject({ method: 'GET', route: '/api/v1/secrets/:id/value', status: 401, level: 40 });
+    expect(byId['access-line-3']).not.toHaveProperty('actor');
+    for (const line of lines) expect(typeof line.durationMs).toBe('number');
+    const text = JSON.stringify(lines);
+    expect(text).not.toContain('access-line-value');
+    expect(text).not.toContain('access-query-canary'); // never the raw URL or its query
+    expect(text).not.toContain(id); // the template, not the path
+  });
 });

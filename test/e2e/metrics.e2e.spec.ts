@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/test-clock.js';
+import { connect } from '../support/database.js';
+import { SECRET_TYPES } from '../../src/crypto/index.js';
 
 const S = '/api/v1/secrets';
 
@@ -83,10 +85,66 @@ describe('/metrics', () => {
     expect(sample(text, 'security_audit_score')).toBeUndefined();
   });
 
+  it('exports every known label value from 0, so increase() sees the first event', async () => {
+    const text = await scrape();
+    for (const type of SECRET_TYPES.filter((t) => t !== 'API_KEY' && t !== 'DATABASE_PASSWORD')) {
+      expect(sample(text, 'secrets_created_total', { type }), type).toBe(0);
+    }
+    for (const operation of ['rotate', 'apply', 'verify', 'bulk']) {
+      expect(sample(text, 'secrets_rotation_errors_total', { operation }), operation).toBe(0);
+    }
+    expect(sample(text, 'audit_events_total', { action: 'auth.forbidden', outcome: 'denied' })).toBe(0);
+    expect(sample(text, 'audit_events_total', { action: 'auth.rate_limited', outcome: 'denied' })).toBe(0);
+    expect(sample(text, 'audit_events_total', { action: 'secret.rotation_failed', outcome: 'error' })).toBe(0);
+    expect(sample(text, 'audit_write_failures_total')).toBe(0);
+    expect(sample(text, 'tasks_oldest_running_age_seconds')).toBe(0);
+  });
+
+  it('counts audit rows that could not be written (each refused its request)', async () => {
+    const db = await connect(app.db.url);
+    await db.query(`CREATE FUNCTION test_refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'audit storage unavailable'; END $$`);
+    await db.query('CREATE TRIGGER test_refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION test_refuse_audit()');
+    try {
+      expect((await app.call('GET', `${S}/${ids[0]}/value`)).status).toBe(503); // a read: group-committed row
+      expect((await app.call('PUT', `${S}/${ids[0]}/value`, { body: { value: 'never-stored-value-0123' } })).status).toBe(503); // in the change's transaction
+    } finally {
+      await db.query('DROP TRIGGER test_refuse_audit ON audit_events');
+      await db.query('DROP FUNCTION test_refuse_audit()');
+      await db.end();
+    }
+    // Per request: the event itself and the error row the error filter then tries to write.
+    expect(sample(await scrape(), 'audit_write_failures_total')).toBe(4);
+  });
+
   it('never puts a secret id, name or value in a label', async () => {
     const text = await eventually(async () => scrape());
     for (const id of ids) expect(text).not.toContain(id);
     expect(text).not.toContain('m_api_1');
     expect(text).not.toContain(canary);
+  });
+});
+
+describe('/metrics: tasks stuck running', () => {
+  let app: TestApp;
+  const clock = new TestClock();
+  beforeAll(async () => {
+    // No worker: the integrity check stays pending, as it would with every worker stuck or gone.
+    app = await startTestApp({ clock, env: { TASK_WORKER_ENABLED: 'false' } });
+    await app.call('POST', `${S}/`, { body: { name: 'stuck_1', secret_type: 'API_KEY' } });
+  });
+  afterAll(() => app?.stop());
+
+  it('exports the age of the oldest unfinished task', async () => {
+    const scrape = async () => (await app.call('GET', '/metrics', { token: null })).text;
+    expect(sample(await scrape(), 'tasks_oldest_running_age_seconds')).toBe(0);
+    expect((await app.call('POST', `${S}/audit/integrity-check`)).status).toBe(202);
+    clock.advance(2 * 3_600_000);
+    // The fleet snapshot is reused for a second, so the new value shows on a later scrape.
+    const text = await eventually(async () => {
+      const t = await scrape();
+      return sample(t, 'tasks_oldest_running_age_seconds') === 7200 && t;
+    });
+    expect(sample(text, 'tasks_running')).toBe(1);
   });
 });

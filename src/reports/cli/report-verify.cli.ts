@@ -14,7 +14,14 @@ import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig, readProcessEnv } from '../../config/index.js';
 import { parsePublicKey, verifyReport } from '../report-integrity.js';
 
-const USAGE = 'usage: report:verify FILE [--public-key KEY]   (KEY: file or PEM/base64/hex Ed25519 public key)';
+const USAGE = `usage: npm run report:verify -- FILE [--public-key KEY]
+       (in the image: node dist/src/reports/cli/report-verify.cli.js FILE [--public-key KEY])
+
+  FILE             a report downloaded with format=json
+  --public-key KEY the Ed25519 public key (GET /api/v1/audit/public-key): a file, PEM, or its
+                   base64/hex; without it the configured AUDIT_SIGNING_KEY is used
+
+exit code: 0 valid, 1 invalid, 2 usage error`;
 
 function usage(message: string): never {
   process.stderr.write(`report:verify: ${message}\n${USAGE}\n`);
