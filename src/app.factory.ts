@@ -20,6 +20,8 @@ export interface RunningApp {
   app: NestFastifyApplication;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8000 */
   url: string;
+  /** The database URL in use (the embedded server's loopback URL when DATABASE_URL is unset). */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     return {
       app: running,
       url,
+      databaseUrl,
       async close() {
         await running.close();
         await embedded?.stop();
