@@ -15,6 +15,7 @@ import { type AppConfig, describeConfig, loadRuntimeKeys } from './config/index.
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
 import { Metrics } from './metrics/metrics.service.js';
+import { KeyCheck } from './secrets/key-check.js';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -89,6 +90,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
 
     const migrated = await runMigrations(app.get(DataSource));
     if (migrated.length > 0) logger.log(`applied migrations: ${migrated.join(', ')}`);
+    // Refuse to start (KeyCheckFailedError, a ConfigError) when the key ring cannot open what is stored.
+    await app.get(KeyCheck).verify(app.get(DataSource).manager);
 
     await app.listen({ port: config.port, host: config.host });
     const address = app.getHttpServer().address();

@@ -17,6 +17,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    // Found during boot (e.g. the key check): still a configuration error, one line, EX_CONFIG.
+    process.stderr.write(`strongroom: configuration error: ${e.message}\n`);
+    process.exit(78);
+  }
   process.stderr.write(`strongroom: failed to start: ${(e as Error)?.message ?? String(e)}\n`);
   process.exit(1);
 });

@@ -159,7 +159,10 @@ class SingleBackendServer {
     });
   }
 
+  private closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
     for (const c of [...this.connections]) c.socket.destroy();
     for (const w of this.waiters.splice(0)) w.fail(new Error('the embedded database is shutting down'));
     await new Promise<void>((r) => this.server.close(() => r()));
@@ -220,9 +223,13 @@ class SingleBackendServer {
 
   /** The client went away while owning the backend: roll its transaction back, hand on. */
   async abandon(conn: Connection): Promise<void> {
-    if (this.owner !== conn) return;
+    if (this.owner !== conn || this.closing) return;
     // db.exec takes PGlite's query mutex itself (the one runExclusive takes: never nest them).
-    if (this.db.isInTransaction()) await this.db.exec('ROLLBACK').catch(() => undefined);
+    try {
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
+    } catch {
+      /* closed meanwhile */
+    }
     this.settle(conn, false);
   }
 }

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ConfigError, parseConfig, readProcessEnv } from '../config/index.js';
 import { dataSourceOptions } from './data-source-options.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { EmbeddedDatabaseBusyError, startEmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from './migrate.js';
 
 async function main(): Promise<void> {
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`migration:run: ${e instanceof ConfigError ? e.message : ((e as Error).stack ?? String(e))}\n`);
+  const oneLine = e instanceof ConfigError || e instanceof EmbeddedDatabaseBusyError;
+  process.stderr.write(`migration:run: ${oneLine ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
   process.exit(1);
 });
