@@ -11,7 +11,7 @@ describe('the embedded database (no DATABASE_URL)', () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    db = createEmbeddedTestDatabase();
+    db = await createEmbeddedTestDatabase();
     app = await startTestApp({ db });
   });
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 
 /** The machine's PostgreSQL; every test file gets a database of its own, dropped afterwards. */
@@ -12,6 +13,14 @@ export const ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgresql://postgres
  * the app started on it runs its own embedded PGlite, as `npm start` does with no DATABASE_URL.
  */
 export const EMBEDDED_DB = process.env.STRONGROOM_TEST_DB === 'embedded';
+
+const PGLITE_VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(join(process.cwd(), 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+})();
 
 export interface TestDatabase {
   name: string;
@@ -50,12 +59,37 @@ export async function createTestDatabase(prefix = 'strongroom_test'): Promise<Te
 }
 
 /** An embedded database whatever STRONGROOM_TEST_DB says (for tests of the embedded mode itself). */
-export function createEmbeddedTestDatabase(prefix = 'strongroom_embedded'): TestDatabase {
+export function createEmbeddedTestDatabase(prefix = 'strongroom_embedded'): Promise<TestDatabase> {
   return embeddedTestDatabase(`${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`);
 }
 
-function embeddedTestDatabase(name: string): TestDatabase {
+/**
+ * A freshly initialised PGlite data directory, made once per machine and PGlite version and
+ * copied for each test database: initdb in WebAssembly takes most of a minute on a busy machine,
+ * opening a copy a few seconds. (The app still runs its migrations on the copy.)
+ */
+let template: Promise<string> | undefined;
+function pgliteTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = join(tmpdir(), `strongroom-pglite-template-${PGLITE_VERSION}`);
+    if (existsSync(join(dir, 'PG_VERSION'))) return dir;
+    const scratch = mkdtempSync(join(tmpdir(), 'strongroom-pglite-init-'));
+    const db = await PGlite.create(join(scratch, 'pg'));
+    await db.close();
+    try {
+      renameSync(join(scratch, 'pg'), dir);
+    } catch {
+      /* another worker made it first */
+    }
+    rmSync(scratch, { recursive: true, force: true });
+    return dir;
+  })();
+  return template;
+}
+
+async function embeddedTestDatabase(name: string): Promise<TestDatabase> {
   const embedded: { dataDir: string; url?: string } = { dataDir: mkdtempSync(join(tmpdir(), 'strongroom-embedded-')) };
+  cpSync(await pgliteTemplate(), join(embedded.dataDir, 'pg'), { recursive: true });
   return {
     name,
     embedded,
