@@ -116,7 +116,7 @@ describe('rotation (local store)', () => {
       const st = (await app.call('GET', started.body.status_url, { token: auditorToken() })).body;
       progress.push(st.progress.done);
       return st.status === 'completed' ? st : null;
-    }, 120_000);
+    }, 170_000);
     expect(done.progress).toEqual({ done: 1000, failed: 0, total: 1000 });
     expect(done.failures).toEqual([]);
     const db = await connect(app.db.url);
@@ -133,7 +133,7 @@ describe('rotation (local store)', () => {
       await db.end();
     }
     expect(new Set(progress).size).toBeGreaterThan(1);
-  });
+  }, 180_000); // a volume test: 1,000 rotations take a while on the embedded database
 
   it('rejects bulk rotation of types that cannot be generated and bad selections', async () => {
     expect((await app.call('POST', `${S}/rotate-bulk`, { body: { secret_type: 'TLS_CERTIFICATE' } })).status).toBe(400);
