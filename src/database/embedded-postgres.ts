@@ -83,15 +83,19 @@ function takeDataDirLock(dataDir: string): () => void {
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
       let released = false;
-      return () => {
+      const release = () => {
         if (released) return;
         released = true;
+        process.off('exit', release);
         try {
           if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
         } catch {
           /* already gone */
         }
       };
+      // A process that exits without stopping the database (SIGTERM, a crash) leaves no lock.
+      process.on('exit', release);
+      return release;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number.parseInt(safeRead(file), 10);
@@ -115,7 +119,8 @@ function safeRead(file: string): string {
 }
 
 function isAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
+  // Our own pid in the file is a lock from an earlier life (a container's pid 1 restarted).
+  if (pid === process.pid) return false;
   try {
     process.kill(pid, 0);
     return true;
