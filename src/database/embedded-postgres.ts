@@ -75,17 +75,23 @@ export async function startEmbeddedPostgres(
 }
 
 /** Creates `<dataDir>/pg.lock` atomically; a lock whose process is gone is taken over. */
+/** Data directories this process holds (its own pid in a lock file is otherwise taken as stale). */
+const heldHere = new Set<string>();
+
 function takeDataDirLock(dataDir: string): () => void {
   const file = join(dataDir, 'pg.lock');
+  if (heldHere.has(dataDir)) throw new EmbeddedDatabaseBusyError(dataDir, process.pid);
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const fd = openSync(file, 'wx');
       writeSync(fd, `${process.pid}\n`);
       closeSync(fd);
+      heldHere.add(dataDir);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
+        heldHere.delete(dataDir);
         process.off('exit', release);
         try {
           if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
