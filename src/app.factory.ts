@@ -18,11 +18,14 @@ import { checkDatabase } from './database/database-preflight.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
 import { Metrics } from './metrics/metrics.service.js';
+import { KeyCheck } from './secrets/key-check.js';
 
 export interface RunningApp {
   app: NestFastifyApplication;
   /** Base URL the server listens on, e.g. http://127.0.0.1:8000 */
   url: string;
+  /** The database URL in use (the embedded server's loopback URL when DATABASE_URL is unset). */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -100,6 +103,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
 
     const migrated = await runMigrations(app.get(DataSource));
     if (migrated.length > 0) logger.log(`applied migrations: ${migrated.join(', ')}`);
+    // Refuse to start (KeyCheckFailedError, a ConfigError) when the key ring cannot open what is stored.
+    await app.get(KeyCheck).verify(app.get(DataSource).manager);
 
     await app.listen({ port: config.port, host: config.host });
     const address = app.getHttpServer().address();
@@ -110,6 +115,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     return {
       app: running,
       url,
+      databaseUrl,
       async close() {
         await running.close();
         await embedded?.stop();

@@ -8,6 +8,7 @@ import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity
 import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretEntity } from '../secrets/entities/secret.entity.js';
+import { KeyCheckEntity } from '../secrets/entities/key-check.entity.js';
 import { JobRunEntity } from '../jobs/entities/job-run.entity.js';
 import { LocalPayloadEntity } from '../secrets/store/local-payload.entity.js';
 import { RotationEntity } from '../rotation/entities/rotation.entity.js';
@@ -33,4 +34,5 @@ export const ENTITIES = [
   IntegrityFailureEntity,
   ReportEntity,
   AuthFailureWindowEntity,
+  KeyCheckEntity,
 ];

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { ConfigError, parseConfig, readProcessEnv } from '../config/index.js';
 import { dataSourceOptions } from './data-source-options.js';
-import { startEmbeddedPostgres } from './embedded-postgres.js';
+import { EmbeddedDatabaseBusyError, startEmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from './migrate.js';
 
 const USAGE = `usage: npm run migration:run      (in the image: node dist/src/database/migrate.cli.js)
@@ -48,6 +48,7 @@ main().catch((e: unknown) => {
     process.stderr.write(`migration:run: configuration error: ${e.message}\n`);
     process.exit(78);
   }
-  process.stderr.write(`migration:run: ${(e as Error).stack ?? String(e)}\n`);
+  const oneLine = e instanceof EmbeddedDatabaseBusyError;
+  process.stderr.write(`migration:run: ${oneLine ? (e as Error).message : ((e as Error).stack ?? String(e))}\n`);
   process.exit(1);
 });

@@ -144,10 +144,9 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
           failures.map((f) => ({ checkId, secretId: secret.id, secretName: secret.name, version: f.version, problem: f.problem, detail: f.detail })),
         );
       }
-      await tx.query(
-        'UPDATE integrity_checks SET secrets_checked = secrets_checked + 1, versions_checked = versions_checked + $2, failures = failures + $3 WHERE id = $1',
-        [checkId, rows.length, failures.length],
-      );
+      // The item row carries its own count (summed at the end): no shared counter row that every
+      // item would update and serialise on.
+      await ctx.remember(tx, String(rows.length));
       await ctx.markDone(tx);
     });
   }
@@ -156,7 +155,21 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     const checkId = String(task.params.check_id);
     await this.findOrphanKeys(tx, checkId, Number(task.params.started_ms) || Date.now());
     const now = this.clock.now();
-    await tx.query("UPDATE integrity_checks SET status = 'completed', finished_at = $2 WHERE id = $1", [checkId, now]);
+    // Items that could not be checked (database or store errors after every retry) are reported as
+    // such, never as problems of the secret.
+    await tx.query(
+      `UPDATE integrity_checks c SET status = 'completed', finished_at = $2,
+         secrets_checked = i.secrets, versions_checked = i.versions,
+         failures = (SELECT count(*)::int FROM integrity_failures f WHERE f.check_id = c.id)
+       FROM (SELECT count(n)::int AS secrets, coalesce(sum(n), 0)::int AS versions
+             FROM (SELECT CASE WHEN status = 'done' AND ref ~ '^[0-9]+$' THEN ref::int END AS n
+                   FROM task_items WHERE task_id = $3) per_item) i
+       WHERE c.id = $1`,
+      [checkId, now, task.id],
+    );
+    const [unchecked] = (await tx.query("SELECT count(*)::int AS n FROM task_items WHERE task_id = $1 AND status = 'failed'", [
+      task.id,
+    ])) as { n: number }[];
     const check = await tx.getRepository(IntegrityCheckEntity).findOneByOrFail({ id: checkId });
     const failed = await tx.getRepository(IntegrityFailureEntity).find({ where: { checkId }, order: { id: 'ASC' }, take: 100 });
     this.metrics.integrityCheckCompleted();
@@ -198,6 +211,7 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
       secrets_checked: check.secretsChecked,
       versions_checked: check.versionsChecked,
       failures: check.failures,
+      could_not_check: unchecked?.n ?? 0,
       problems: failed.map((f) => ({ secret_id: f.secretId, secret_name: f.secretName, version: f.version, problem: f.problem, detail: f.detail })),
     };
   }

@@ -1,4 +1,5 @@
 import type { SecretEntity } from '../secrets/entities/secret.entity.js';
+import { StoreNotFoundError, StoreUnavailableError } from '../secrets/store/secret-store.port.js';
 import type { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import type { IntegrityProblem } from './entities/integrity-failure.entity.js';
 
@@ -28,10 +29,11 @@ export async function checkVersion(secret: SecretEntity, row: SecretVersionEntit
   try {
     payload = await ports.readPayload(secret, row);
   } catch (e) {
-    const message = (e as Error).message ?? 'unreadable';
-    return /unavailable|unreachable|sealed|permission|Vault is/i.test(message)
-      ? verdict('store_unreachable', message.slice(0, 300))
-      : verdict('payload_missing', `the store has no payload for version ${row.version}`);
+    if (e instanceof StoreNotFoundError) return verdict('payload_missing', `the store has no payload for version ${row.version}`);
+    if (e instanceof StoreUnavailableError) return verdict('store_unreachable', (e.message ?? 'unreachable').slice(0, 300));
+    // Anything else (a database timeout, a dropped connection) means "could not check", not a
+    // finding: the item fails this attempt and is retried, or ends as an unchecked item.
+    throw e;
   }
   if (row.keyId && !ports.keyKnown(row.keyId)) return verdict('unknown_key', `key ${row.keyId} is not in the key ring`);
   if (!ports.keyKnown(row.fingerprintKeyId)) return verdict('unknown_key', `fingerprint key ${row.fingerprintKeyId} is not in the key ring`);

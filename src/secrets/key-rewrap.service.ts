@@ -13,6 +13,7 @@ import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity } from './entities/secret-version.entity.js';
+import { KeyCheck } from './key-check.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStores } from './store/secret-stores.js';
@@ -39,6 +40,7 @@ export class KeyRewrapService extends TaskHandler implements OnModuleInit {
     private readonly versions: SecretVersions,
     private readonly cipher: SecretCipher,
     private readonly audit: AuditLog,
+    private readonly keyCheck: KeyCheck,
   ) {
     super();
   }
@@ -76,7 +78,9 @@ export class KeyRewrapService extends TaskHandler implements OnModuleInit {
     }
   }
 
-  override async complete(_tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
+  override async complete(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
+    // Keys no stored version needs any more leave key_checks, so they may leave the ring.
+    await this.keyCheck.forgetUnused(tx);
     const result = { key_id: String(task.params.key_id), secrets: task.done, failed: task.failed };
     await this.audit.record({
       action: AuditAction.KeyRewrapped,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/index.js';
+import { KeyCheck } from './key-check.js';
 import { KeyRewrapService } from './key-rewrap.service.js';
 import { KeysController } from './keys.controller.js';
 import { SecretsController } from './secrets.controller.js';
@@ -26,7 +27,8 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
     SecretsService,
     CleanupOldSecretVersionsJob,
     KeyRewrapService,
+    KeyCheck,
   ],
-  exports: [SecretsService, SecretVersions, SecretStores, SecretStore],
+  exports: [KeyCheck, SecretsService, SecretVersions, SecretStores, SecretStore],
 })
 export class SecretsModule {}

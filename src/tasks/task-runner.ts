@@ -52,7 +52,10 @@ export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShut
   /** Claims and processes one batch; returns how many items it worked on. */
   async tick(): Promise<number> {
     const items = await this.claim(this.config.tasks.concurrency * 25);
-    if (items.length === 0) return 0;
+    if (items.length === 0) {
+      await this.completeOrphans();
+      return 0;
+    }
     const tasks = new Map<string, TaskEntity>();
     for (const id of new Set(items.map((i) => i.taskId))) {
       const task = await this.dataSource.getRepository(TaskEntity).findOneByOrFail({ id });
@@ -80,6 +83,26 @@ export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShut
     }
     for (const task of tasks.values()) await this.completeIfFinished(task);
     return items.length;
+  }
+
+  private lastOrphanSweep = 0;
+
+  /**
+   * A process that died after an item's last commit but before the task's completion leaves the
+   * task `running` with nothing left to claim; whoever is idle completes it (at most every 5 s).
+   */
+  private async completeOrphans(): Promise<void> {
+    if (Date.now() - this.lastOrphanSweep < 5_000) return;
+    this.lastOrphanSweep = Date.now();
+    const orphans = (await this.dataSource.query(
+      `SELECT t.id FROM tasks t WHERE t.status IN ('pending', 'running')
+         AND t.total > 0 AND NOT EXISTS (SELECT 1 FROM task_items i WHERE i.task_id = t.id AND i.status = 'pending')
+       ORDER BY t.created_at LIMIT 20`,
+    )) as { id: string }[];
+    for (const { id } of orphans) {
+      const task = await this.dataSource.getRepository(TaskEntity).findOneBy({ id });
+      if (task) await this.completeIfFinished(task);
+    }
   }
 
   private async claim(limit: number): Promise<TaskItemEntity[]> {
@@ -166,7 +189,7 @@ export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShut
     try {
       if (!handler) throw new PermanentItemError(`no handler for tasks of kind ${task.kind}`);
       await handler.processItem(ctx);
-      if (!ctx.finished()) await this.dataSource.transaction((tx) => ctx.markDone(tx));
+      if (!ctx.finished()) await this.uow.run((tx) => ctx.markDone(tx));
     } catch (e) {
       if (e instanceof ItemAlreadyFinishedError) return;
       await this.recordFailure(item, e);
@@ -220,7 +243,10 @@ export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private async completeIfFinished(task: TaskEntity): Promise<void> {
-    await this.dataSource.transaction(async (tx) => {
+    // A unit of work, so whatever the handler's `complete` writes (audit rows, alerts) joins this
+    // transaction instead of waiting for it on a second connection (a deadlock on the embedded
+    // database, which serves one transaction at a time).
+    await this.uow.run(async (tx) => {
       const [open] = (await tx.query("SELECT count(*)::int AS n FROM task_items WHERE task_id = $1 AND status = 'pending'", [
         task.id,
       ])) as { n: number }[];

@@ -37,7 +37,7 @@ describe('zero-setup boot on the embedded database', () => {
     const read = await fetch(`${service.url}/api/v1/secrets/${id}/value`, { headers });
     expect(read.status).toBe(200);
     expect(((await read.json()) as { value: string }).value).toBe('kept-across-restart');
-  });
+  }, 300_000); // two boots of up to 120 s each: initdb in WebAssembly is slow on a busy machine
 });
 
 /** The one line a failed boot ends with: JSON, level fatal. */

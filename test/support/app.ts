@@ -39,13 +39,17 @@ export interface TestAppOptions {
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
-  const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-test-'));
+  if (db.embedded?.url) {
+    throw new Error('embedded test database: one app at a time serves a data directory (skip this test in embedded mode)');
+  }
+  // Embedded mode: no DATABASE_URL, and the data directory is the database's (a restart reuses it).
+  const dataDir = db.embedded?.dataDir ?? mkdtempSync(join(tmpdir(), 'strongroom-test-'));
   const config = parseConfig({
     NODE_ENV: 'test',
     PORT: '0',
     HOST: '127.0.0.1',
     LOG_LEVEL: 'silent',
-    DATABASE_URL: db.url,
+    ...(db.embedded ? {} : { DATABASE_URL: db.url }),
     DATABASE_POOL_SIZE: '10',
     DATA_DIR: dataDir,
     JWT_SECRET: TEST_JWT_SECRET,
@@ -63,6 +67,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     if (!options.db) await db.drop();
     throw e;
   }
+  if (db.embedded) db.embedded.url = running.databaseUrl;
   const call = async (method: string, path: string, o: CallOptions = {}): Promise<CallResult> => {
     const token = o.token === undefined ? adminToken() : o.token;
     const headers: Record<string, string> = { ...o.headers };
@@ -89,8 +94,9 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     call,
     async stop() {
       await running.close();
+      if (db.embedded) db.embedded.url = undefined;
       if (!options.db) await db.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!db.embedded) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -2,6 +2,7 @@ import { Init1796002882711 } from './1796002882711-Init.js';
 import { AuditAppendOnly1796100000000 } from './1796100000000-AuditAppendOnly.js';
 import { AuthFailureWindows1796200000003 } from './1796200000003-AuthFailureWindows.js';
 import { ReportDedupKey1796200000004 } from './1796200000004-ReportDedupKey.js';
+import { KeyChecks1796200000005 } from './1796200000005-KeyChecks.js';
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
 export const MIGRATIONS: Function[] = [
@@ -9,4 +10,5 @@ export const MIGRATIONS: Function[] = [
   AuditAppendOnly1796100000000,
   AuthFailureWindows1796200000003,
   ReportDedupKey1796200000004,
+  KeyChecks1796200000005,
 ];
