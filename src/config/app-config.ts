@@ -116,6 +116,16 @@ export class AppConfig {
 
   readonly jobs: { enabled: boolean; schedules: Record<JobName, string> };
 
+  /** The audit sealer (src/audit/README.md). */
+  readonly auditSeal: {
+    /** Pause between the sealing replica's passes. */
+    intervalMs: number;
+    /** How often a replica that is not sealing tries to take the sealer over. */
+    takeoverMs: number;
+    /** How often (minutes) the full chain is verified; also the age that triggers one at boot. */
+    fullVerifyMinutes: number;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -223,6 +233,11 @@ export function parseConfig(env: Env): AppConfig {
       retryBaseDelayMs: int(env, 'ALERT_RETRY_BASE_DELAY_MS', 1000, 10, 3_600_000),
     },
     jobs: { enabled: bool(env, 'JOBS_ENABLED', true), schedules },
+    auditSeal: {
+      intervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 100, 10, 60_000),
+      takeoverMs: int(env, 'AUDIT_SEALER_TAKEOVER_MS', 1000, 50, 60_000),
+      fullVerifyMinutes: int(env, 'AUDIT_FULL_VERIFY_MINUTES', 60, 1, 10_080),
+    },
   });
 
   if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {

@@ -39,11 +39,14 @@ export class Metrics {
   auditEvent(action: string, outcome: string): void {
     this.auditEvents.inc({ action, outcome });
   }
-  /** The last audit chain verification of this process (undefined before the first). */
-  auditChainVerdict: boolean | undefined;
+  /**
+   * Verifications this process has stored. The fleet gauge audit_chain_valid is computed from
+   * PostgreSQL (FleetGauges); a new local verdict only makes the next scrape read it afresh.
+   */
+  auditVerdicts = 0;
 
   setAuditChainValid(valid: boolean): void {
-    this.auditChainVerdict = valid;
+    this.auditVerdicts += 1;
     this.chainValid.set(valid ? 1 : 0);
   }
   setVaultUp(up: boolean): void {

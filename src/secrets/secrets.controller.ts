@@ -3,8 +3,8 @@ import { ApiBearerAuth, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@ne
 import { Type } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
 import { Transform } from 'class-transformer';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { Audited } from '../audit/audited.decorator.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { Audited } from '../audit-log/audited.decorator.js';
 import type { Actor } from '../auth/auth.types.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';
