@@ -24,6 +24,7 @@ import { CSV_COLUMNS, EXPORT_FORMAT, type ExportEndLine, type ExportHeaderLine }
  */
 export const EXPORT_BATCH = 10_000;
 const CHECKPOINT_BATCH = 1000;
+const MAX_SEQ = '9223372036854775807';
 
 /** Spreadsheet formula triggers (OWASP "CSV injection"), as in the report renderer. */
 const FORMULA_TRIGGERS = `('=', '+', '-', '@', E'\\t', E'\\r', '＝', '＋', '－', '＠')`;
@@ -224,9 +225,12 @@ export class AuditExporter {
       let checkpoints = 0;
       if (live) {
         // Every checkpoint existing now whose head is in the range (a prune cut made since the
-        // export opened included: the rows before it are gone from the range too).
+        // export opened included: the rows before it are gone from the range too). A complete
+        // export also carries checkpoints beyond its last row: the sealer does not chain onto a
+        // cut chain, so such a checkpoint is how the file shows the newest rows were removed.
         const maxId = await checkpointStore.maxId();
-        const read = (after: string) => checkpointStore.batch(after, live.first, live.last, maxId, CHECKPOINT_BATCH);
+        const upto = header(live).complete ? MAX_SEQ : live.last;
+        const read = (after: string) => checkpointStore.batch(after, live.first, upto, maxId, CHECKPOINT_BATCH);
         for await (const batch of prefetched(read, '0', (b) => (b.length < CHECKPOINT_BATCH ? null : b[b.length - 1]!.id))) {
           if (batch.length === 0) continue;
           checkpoints += batch.length;

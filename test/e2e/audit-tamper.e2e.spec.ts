@@ -129,7 +129,7 @@ describe.each(scenarios)('audit log tampering: $name', ({ tamper }) => {
     await app.call('GET', `/api/v1/secrets/${b.body.id}`, { token: auditorToken() });
     await app.call('GET', `/api/v1/secrets/${a.body.id}/versions`);
     const before = await app.call('GET', '/api/v1/audit/verify');
-    expect(before.body).toEqual({ valid: true, checked: 6, first_invalid_id: null, reason: null });
+    expect(before.body).toEqual({ valid: true, checked: 6, first_invalid_id: null, reason: null, unsealed: 0 });
     await app.call('GET', '/api/v1/secrets');
     await app.call('GET', `/api/v1/secrets/${b.body.id}/value`);
     const head = 6;
