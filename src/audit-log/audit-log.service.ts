@@ -14,7 +14,7 @@ const AUDIT_QUEUE = Symbol('audit rows of this transaction');
 const COLUMNS = 'occurred_at, actor, roles, action, outcome, secret_id, secret_name, request_id, client_ip, user_agent, details';
 /**
  * One parameter for the whole batch (the keys are column names): far less work per row than an
- * ORM insert. insert_xid and inserted_at are set by the table's trigger, not by us.
+ * ORM insert. inserted_at is set by the table's trigger, not by us.
  */
 const INSERT = `INSERT INTO audit_events (${COLUMNS}) SELECT ${COLUMNS} FROM json_populate_recordset(NULL::audit_events, $1::json)`;
 

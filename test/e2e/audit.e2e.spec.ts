@@ -13,6 +13,7 @@ import { walkChain } from '../../src/audit/chain-walk.js';
 import { runAuditVerify } from '../../src/audit/cli/audit-verify.js';
 import type { ExportVerdict } from '../../src/audit/export-verifier.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { allSealed } from '../support/audit-seal.js';
 import { connect } from '../support/database.js';
 import { TestClock } from '../support/test-clock.js';
 import { adminToken, auditorToken, hsToken, noRoleToken } from '../support/tokens.js';
@@ -107,6 +108,7 @@ describe('audit log API', () => {
     const statuses = (await Promise.all(requests)).map((r) => r.status);
     expect(statuses.filter((c) => c >= 500)).toEqual([]);
     expect(await count('SELECT count(*) AS n FROM audit_events')).toBe(before + 200);
+    await allSealed(db);
     expect(await count('SELECT max(seq) - count(*) AS n FROM audit_events')).toBe(0);
     const verify = await app.call('GET', `${A}/verify`);
     expect(verify.body).toMatchObject({ valid: true, first_invalid_id: null, reason: null });
@@ -144,6 +146,7 @@ describe('audit log API', () => {
         details: { [`key ${t}`]: t, b: 1.5, a: -0, z: 1e21, B: null, é: true },
       });
     }
+    await allSealed(db);
     const head = (await db.query('SELECT max(seq)::text AS n FROM audit_events')).rows[0].n as string;
     const chain = new ChainVerifier();
     const walked = await walkChain(app.app.get(DataSource), chain, '1', head);
@@ -220,6 +223,7 @@ describe('audit log API', () => {
 
   it('streams a CSV export, one row per event, with formula-looking cells neutralised', async () => {
     await app.call('GET', `${S}/sec_AAAAAAAAAAAAAAAA`, { token: null, headers: { 'user-agent': '=HYPERLINK("http://evil.example","x")' } });
+    await allSealed(db);
     const total = await count('SELECT count(*) AS n FROM audit_events');
     const res = await app.call('GET', `${A}/export?format=csv`, { token: auditorToken() });
     expect(res.status).toBe(200);
@@ -333,6 +337,7 @@ describe('audit retention', () => {
   it('prunes rows past AUDIT_RETENTION_DAYS as a prefix, recording the cut so the rest still verifies', async () => {
     const old = await app.call('POST', S, { body: { name: 'retention_old', secret_type: 'API_KEY' } });
     for (let i = 0; i < 4; i++) await app.call('GET', `${S}/${old.body.id}/value`);
+    await allSealed(db);
     const oldRows = await db.query('SELECT max(seq)::int AS n FROM audit_events');
     clock.advanceDays(40);
     await app.call('GET', `${S}/${old.body.id}/value`);

@@ -5,7 +5,7 @@ import { Column, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
  * own transaction; the sealer later sets `seq` (the position in the hash chain, gapless) and
  * `hash = SHA-256(prev_hash ‖ canonical row)` exactly once (src/audit/audit-chain.ts). `id` is
  * only the insert identity: rows commit out of id order, and the chain order is seq.
- * `insert_xid` and `inserted_at` are set by a trigger (migration AuditSealer), never by a writer.
+ * `inserted_at` is set by a trigger (migration AuditSealer), never by a writer.
  */
 @Entity('audit_events')
 @Index('audit_events_seq_key', ['seq'], { unique: true })
@@ -20,10 +20,6 @@ export class AuditEventEntity {
 
   @Column({ type: 'bigint', nullable: true })
   seq: string | null;
-
-  /** pg_current_xact_id() of the inserting transaction: what the sealer's horizon compares. */
-  @Column({ type: 'bigint' })
-  insertXid: string;
 
   /** statement_timestamp() of the insert, by the database clock: what the seal lag is measured from. */
   @Column({ type: 'timestamptz' })

@@ -11,21 +11,17 @@ export const AUDIT_SEALER_LOCK = 'audit-sealer';
 export const AUDIT_SEAL_LOCK = 'audit-seal';
 /** Rows per pass (one transaction, one UPDATE). */
 export const SEAL_BATCH = 5000;
-/** How long an on-demand seal waits for the transactions in progress when it was asked. */
-const SEAL_WAIT_MS = 5000;
 
 /**
- * The rows a pass may seal: unsealed, and inserted by a transaction older than every transaction
- * still in progress in this statement's snapshot. Such a transaction has ended, so all its rows
- * (if it committed) are visible to this statement, and no row with that xid can appear later.
- * A row of a transaction still running (whatever its id) waits for a later pass: nothing is
- * skipped when transactions commit out of id order.
+ * The rows a pass may seal: every unsealed row this statement can see, i.e. every row whose
+ * transaction has committed. There is no watermark on id: a row whose transaction commits later
+ * with a lower id (a long transaction, a replica stalled mid-commit) is still unsealed, so the
+ * next pass finds it and chains it after whatever was sealed meanwhile. The chain's order is the
+ * order of sealing, not of id. An aborted transaction's row never becomes visible: no row, no gap.
  */
 const SEALABLE = `SELECT id::text AS id, ${ISO_MS} AS occurred_at, actor, roles, action, outcome, secret_id, secret_name, request_id,
     client_ip, user_agent, details
-  FROM audit_events
-  WHERE seq IS NULL AND insert_xid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-  ORDER BY id LIMIT $1`;
+  FROM audit_events WHERE seq IS NULL ORDER BY id LIMIT $1`;
 
 export interface SealPass {
   sealed: number;
@@ -165,26 +161,18 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /**
-   * Seals, on any replica, every row committed before this call: waits (at most SEAL_WAIT_MS) for
-   * the transactions in progress now to end, then runs passes until none is left. Rows of a
-   * transaction still open after that stay unsealed; callers report how many.
+   * Seals, on any replica, every row committed before this call (each pass reads what has
+   * committed when it starts), then returns. Rows of transactions still open stay unsealed;
+   * callers report how many. A failure is logged, never thrown: what is sealed stays sealed.
    */
   async sealNow(): Promise<void> {
     if (!this.config.audit.enabled) return;
-    const [{ xmax }] = (await this.dataSource.query('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS xmax')) as { xmax: string }[];
-    const deadline = Date.now() + SEAL_WAIT_MS;
-    for (;;) {
-      const [{ xmin }] = (await this.dataSource.query('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin')) as { xmin: string }[];
-      if (BigInt(xmin) >= BigInt(xmax) || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
     try {
       for (;;) {
         const pass = await this.sealPass();
         if (pass.sealed < SEAL_BATCH) return;
       }
     } catch (e) {
-      // What is sealed stays sealed; the caller reports the rest as unsealed.
       this.logger.error(`audit seal on demand: ${(e as Error).message}`);
     }
   }
@@ -201,7 +189,7 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
  * might), the chain continues from the prune checkpoint's head: same hash, next seq.
  */
 async function sealedHead(tx: EntityManager): Promise<{ seq: string; hash: string } | undefined> {
-  const [head] = (await tx.query('SELECT seq::text AS seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1')) as {
+  const [head] = (await tx.query('SELECT seq::text AS seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq DESC LIMIT 1')) as {
     seq: string;
     hash: string;
   }[];

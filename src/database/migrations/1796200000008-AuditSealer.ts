@@ -3,8 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Audit rows are written unsealed and chained later by one sealer (src/audit/README.md):
  *  - `id` becomes the key; `seq`, `prev_hash`, `hash` are NULL until sealed (`seq` unique).
- *  - `insert_xid` (pg_current_xact_id() of the inserting transaction) and `inserted_at` are set by
- *    a BEFORE INSERT trigger, so a writer can neither omit nor forge them.
+ *  - `inserted_at` (statement_timestamp(), what the seal lag is measured from) is set by a BEFORE
+ *    INSERT trigger, so a writer can neither omit nor forge it.
  *  - The append-only trigger now allows exactly one UPDATE per row: the seal (seq, prev_hash, hash
  *    from NULL to values, nothing else changed). An unsealed row can never be deleted, a sealed one
  *    only by retention (`strongroom.audit_prune`).
@@ -19,8 +19,6 @@ export class AuditSealer1796200000008 implements MigrationInterface {
     );
     // Adding columns fires no row trigger; existing rows are all sealed.
     await queryRunner.query('ALTER TABLE "audit_events" ADD "id" BIGSERIAL NOT NULL');
-    await queryRunner.query('ALTER TABLE "audit_events" ADD "insert_xid" bigint NOT NULL DEFAULT 0');
-    await queryRunner.query('ALTER TABLE "audit_events" ALTER COLUMN "insert_xid" DROP DEFAULT');
     await queryRunner.query('ALTER TABLE "audit_events" ADD "inserted_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now()');
     await queryRunner.query('ALTER TABLE "audit_events" ALTER COLUMN "inserted_at" DROP DEFAULT');
     await queryRunner.query('ALTER TABLE "audit_events" DROP CONSTRAINT "PK_6e299f5706e715265416fefe53e"');
@@ -34,7 +32,6 @@ export class AuditSealer1796200000008 implements MigrationInterface {
     await queryRunner.query(`
       CREATE FUNCTION strongroom_audit_insert() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        NEW.insert_xid := pg_current_xact_id()::text::bigint;
         NEW.inserted_at := statement_timestamp();
         RETURN NEW;
       END $$`);
@@ -84,7 +81,6 @@ export class AuditSealer1796200000008 implements MigrationInterface {
     await queryRunner.query('ALTER TABLE "audit_events" DROP CONSTRAINT "PK_910f64d901a5c3e9878f0d4a407"');
     await queryRunner.query('ALTER TABLE "audit_events" ADD CONSTRAINT "PK_6e299f5706e715265416fefe53e" PRIMARY KEY ("seq")');
     await queryRunner.query('ALTER TABLE "audit_events" DROP COLUMN "inserted_at"');
-    await queryRunner.query('ALTER TABLE "audit_events" DROP COLUMN "insert_xid"');
     await queryRunner.query('ALTER TABLE "audit_events" DROP COLUMN "id"');
     await queryRunner.query('DROP TABLE "audit_verifications"');
   }
