@@ -120,6 +120,7 @@ describe('audit log API', () => {
     expect(long.status).toBe(401);
     const odd = await app.call('GET', `${S}/types`, { token: hsToken({ sub: 'odd\u0000\ud800sub\udc00', roles: ['admin'] }) });
     expect(odd.status).toBe(200);
+    await allSealed(db);
     const rows = await db.query("SELECT actor, secret_id FROM audit_events WHERE request_id IN ($1, $2) ORDER BY audit_events.seq", [
       long.headers.get('x-request-id'),
       odd.headers.get('x-request-id'),
