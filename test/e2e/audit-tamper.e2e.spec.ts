@@ -10,6 +10,7 @@ import { AuditCheckpointer } from '../../src/audit/checkpoints/audit-checkpointe
 import { runAuditVerify } from '../../src/audit/cli/audit-verify.js';
 import type { ExportVerdict } from '../../src/audit/export-verifier.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { allSealed } from '../support/audit-seal.js';
 import { connect } from '../support/database.js';
 import { auditorToken } from '../support/tokens.js';
 
@@ -133,6 +134,8 @@ describe.each(scenarios)('audit log tampering: $name', ({ tamper }) => {
     await app.call('GET', '/api/v1/secrets');
     await app.call('GET', `/api/v1/secrets/${b.body.id}/value`);
     const head = 6;
+    // Tamper with the sealed chain (rows are sealed in the background shortly after commit).
+    await allSealed(db);
 
     await db.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_append_only');
     const expected = await tamper(db, { head, app });
