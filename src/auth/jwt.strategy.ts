@@ -1,11 +1,16 @@
-import { createSecretKey } from 'node:crypto';
+import { createHash, createSecretKey } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { passportJwtSecret } from 'jwks-rsa';
-import { ExtractJwt, Strategy, type StrategyOptionsWithoutRequest } from 'passport-jwt';
+import { ExtractJwt, Strategy, type StrategyOptionsWithRequest } from 'passport-jwt';
 import { AppConfig, RuntimeKeys } from '../config/index.js';
 import type { Actor } from './auth.types.js';
 import { actorFromClaims } from './claims.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
+
+type Req = { headers: Record<string, unknown> };
+const extractToken = ExtractJwt.fromAuthHeaderAsBearerToken();
+const CLOCK_TOLERANCE_SECONDS = 5;
 
 /** Asymmetric algorithms accepted from an identity provider's JWKS. */
 export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384'] as const;
@@ -15,6 +20,8 @@ export const JWKS_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES
  * signed with a public key can never pass); otherwise only HS256 with JWT_SECRET. `none` never
  * passes. exp and nbf are enforced; iss and aud when configured.
  */
+const tokenKey = (token: string) => createHash('sha256').update(token).digest('base64');
+
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(
@@ -23,13 +30,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   ) {
     const { jwksUri, issuer, audience } = config.auth;
     const common = {
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      jwtFromRequest: extractToken,
       ignoreExpiration: false,
+      passReqToCallback: true as const,
       ...(issuer ? { issuer } : {}),
       ...(audience ? { audience } : {}),
-      jsonWebTokenOptions: { clockTolerance: 5 },
+      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
     };
-    const options: StrategyOptionsWithoutRequest = jwksUri
+    const options: StrategyOptionsWithRequest = jwksUri
       ? {
           ...common,
           algorithms: [...JWKS_ALGORITHMS],
@@ -46,9 +54,31 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         // secret as a PEM public key on every request, which was a sixth of a read's CPU time.
         { ...common, algorithms: ['HS256'], secretOrKey: createSecretKey(Buffer.from(keys.jwtSecret ?? '')) as unknown as string };
     super(options);
+    this.verified = new VerifiedTokenCache({ clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS, issuer, audience });
   }
 
-  validate(payload: Record<string, unknown>): Actor {
+  private readonly verified: VerifiedTokenCache;
+
+  /**
+   * A token whose signature was verified before is not verified again until its exp: the cache
+   * (keyed by SHA-256 of the whole token, so any other signature misses) hands back its claims,
+   * which are checked again now (exp, nbf, iss, aud) and turned into the actor as on a miss.
+   * Everything else (a miss, an expired entry) goes through passport-jwt as before.
+   */
+  override authenticate(req: Req, options?: unknown): void {
+    const token = extractToken(req as never);
+    const claims = token ? this.verified.get(tokenKey(token)) : undefined;
+    if (claims) {
+      (this as unknown as { success(user: Actor): void }).success(this.validate(req, claims));
+      return;
+    }
+    (Strategy.prototype as unknown as { authenticate(this: unknown, req: unknown, options?: unknown): void }).authenticate.call(this, req, options);
+  }
+
+  /** Called by passport-jwt once the signature and the claims passed. */
+  validate(req: Req, payload: Record<string, unknown>): Actor {
+    const token = extractToken(req as never);
+    if (token) this.verified.remember(tokenKey(token), payload);
     return actorFromClaims(payload, this.config.auth.rolesClaim);
   }
 }
