@@ -1,4 +1,4 @@
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
+import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { DomainError, DomainErrorCode } from './domain-error.js';
 
 interface FieldProblem {
@@ -20,7 +20,7 @@ function flatten(errors: ValidationError[], parent = ''): FieldProblem[] {
  * be secrets) out of them.
  */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new EmptyQueryFastPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
@@ -35,4 +35,29 @@ export function createValidationPipe(): ValidationPipe {
       );
     },
   });
+}
+
+/**
+ * Most reads carry no query string at all (`GET /secrets/{id}/value`). Validating `{}` against a
+ * query DTO gives the same answer every time, so once it has passed for a class, later empty
+ * queries skip class-transformer and class-validator and get a fresh instance, which is what
+ * the transform would build from `{}`. Anything non-empty goes through the full pipe.
+ */
+class EmptyQueryFastPipe extends ValidationPipe {
+  private readonly emptyPasses = new WeakSet<object>();
+
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    const type = metadata.metatype as (new () => object) | undefined;
+    const empty = metadata.type === 'query' && typeof type === 'function' && isEmptyObject(value);
+    if (empty && this.emptyPasses.has(type)) return new type();
+    const result = await super.transform(value, metadata);
+    if (empty) this.emptyPasses.add(type);
+    return result;
+  }
+}
+
+function isEmptyObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  for (const _ in value) return false;
+  return true;
 }
