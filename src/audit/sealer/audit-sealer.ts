@@ -82,14 +82,18 @@ export class AuditSealer implements OnApplicationBootstrap, OnApplicationShutdow
 
   private async tick(): Promise<void> {
     if (!this.leader && !(await this.tryLead())) return;
+    let pending: boolean;
     try {
-      // The lock connection must still be alive: if it is gone, so is the lock.
-      await this.leader!.query('SELECT 1');
+      // One cheap query per idle tick, on the lock's own connection: it also proves that
+      // connection (and so the lock) is still alive.
+      const [row] = (await this.leader!.query('SELECT EXISTS (SELECT 1 FROM audit_events WHERE seq IS NULL) AS pending')) as { pending: boolean }[];
+      pending = row!.pending;
     } catch (e) {
       this.logger.warn(`audit sealer lock connection lost: ${(e as Error).message}`);
       await this.resign();
       return;
     }
+    if (!pending) return;
     for (;;) {
       const pass = await this.sealPass();
       if (pass.sealed < SEAL_BATCH || this.stopped) return;
