@@ -20,6 +20,7 @@ import { w5 } from './workloads/audit.js';
 import { w6 } from './workloads/coldstart.js';
 import { w1, w1b } from './workloads/reads.js';
 import { w2 } from './workloads/writes.js';
+import { w7, w8 } from './workloads/fleet.js';
 
 type Runner = (ctx: BenchContext) => Promise<Omit<WorkloadOutcome, 'seconds'>>;
 const RUNNERS: Record<WorkloadId, { title: string; run: Runner }> = {
@@ -30,6 +31,8 @@ const RUNNERS: Record<WorkloadId, { title: string; run: Runner }> = {
   W4: { title: 'list secrets page by page', run: w4 },
   W5: { title: 'security report and CSV audit export', run: w5 },
   W6: { title: 'cold start to /health/ready', run: w6 },
+  W7: { title: '3 replicas vs 1 replica on one database, value reads round-robin', run: w7 },
+  W8: { title: 'sealing lag under W2 load', run: w8 },
 };
 
 function parseArgs(argv: string[]) {
@@ -51,7 +54,7 @@ function parseArgs(argv: string[]) {
         return id;
       });
     } else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only W1,W1b,W2,W3,W4,W5,W6] [--no-build] [--profile]');
+      console.log('usage: npm run bench -- [--quick] [--only W1,W1b,W2,W3,W4,W5,W6,W7,W8] [--no-build] [--profile]');
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

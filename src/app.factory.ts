@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
-import { AuditLog } from './audit/audit-log.service.js';
+import { AuditLog } from './audit-log/audit-log.service.js';
 import type { Clock } from './clock/clock.js';
 import { ErrorResponseFilter } from './common/error-response.filter.js';
 import { acceptJsonBodiesOnly, frameworkErrors } from './common/json-body.js';

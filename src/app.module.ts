@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AlertsModule } from './alerts/alerts.module.js';
+import { AuditLogModule } from './audit-log/audit-log.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './clock/clock.js';
@@ -39,6 +40,7 @@ export class AppModule {
         DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize, config.operations),
         MetricsModule,
         CryptoModule,
+        AuditLogModule,
         AuditModule,
         AuthModule,
         AlertsModule,

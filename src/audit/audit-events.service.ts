@@ -5,15 +5,23 @@ import type { ChainRow } from './audit-chain.js';
 import { ISO_MS } from './audit-rows.js';
 import { AuditEventDto, type AuditEventListDto } from './dto/audit-event.dto.js';
 import type { AuditEventsQuery } from './dto/audit-queries.dto.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 
-/** GET /api/v1/audit/events: filtered, newest first, keyset-paginated on seq (each filter has an index). */
+/**
+ * GET /api/v1/audit/events: filtered, newest first, keyset-paginated on seq (each filter has an
+ * index). Lists the sealed chain; what has committed is sealed first.
+ */
 @Injectable()
 export class AuditEvents {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly sealer: AuditSealer,
+  ) {}
 
   async list(q: AuditEventsQuery): Promise<AuditEventListDto> {
     const limit = q.limit ?? 50;
-    const where: string[] = [];
+    await this.sealer.sealNow();
+    const where: string[] = ['seq IS NOT NULL'];
     const params: unknown[] = [];
     const add = (sql: string, value: unknown) => {
       params.push(value);
@@ -30,7 +38,7 @@ export class AuditEvents {
     const rows = (await this.dataSource.query(
       `SELECT seq::text AS seq, ${ISO_MS} AS occurred_at, actor, roles, action, outcome, secret_id, secret_name, request_id,
               client_ip, user_agent, details, prev_hash, hash
-       FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       FROM audit_events WHERE ${where.join(' AND ')}
        ORDER BY audit_events.seq DESC LIMIT $${params.length}`,
       params,
     )) as ChainRow[];

@@ -3,14 +3,15 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
-import { AuditLog } from './audit-log.service.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
 import { lockKey } from '../database/advisory-lock.js';
 import { AUDIT_RETENTION_LOCK } from './audit-retention.service.js';
 import { chainHead, ISO_MS, prefetched } from './audit-rows.js';
-import { annotateAudit } from './audit-scope.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import { AuditVerifier } from './audit-verifier.service.js';
 import { AuditCheckpoints } from './checkpoints/audit-checkpoints.js';
 import { AuditSigner } from './checkpoints/audit-signer.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 import { copyOut, type CopyOutResult, type PgClientLike } from './copy-out.js';
 import type { AuditExportQuery, ExportFormat } from './dto/audit-queries.dto.js';
 import { CSV_COLUMNS, EXPORT_FORMAT, type ExportEndLine, type ExportHeaderLine } from './export-format.js';
@@ -23,6 +24,7 @@ import { CSV_COLUMNS, EXPORT_FORMAT, type ExportEndLine, type ExportHeaderLine }
  */
 export const EXPORT_BATCH = 10_000;
 const CHECKPOINT_BATCH = 1000;
+const MAX_SEQ = '9223372036854775807';
 
 /** Spreadsheet formula triggers (OWASP "CSV injection"), as in the report renderer. */
 const FORMULA_TRIGGERS = `('=', '+', '-', '@', E'\\t', E'\\r', '＝', '＋', '－', '＠')`;
@@ -84,6 +86,7 @@ export class AuditExporter {
     private readonly checkpoints: AuditCheckpoints,
     private readonly signer: AuditSigner,
     private readonly clock: Clock,
+    private readonly sealer: AuditSealer,
   ) {}
 
   async open(q: AuditExportQuery): Promise<OpenedExport> {
@@ -93,12 +96,17 @@ export class AuditExporter {
     }
     const complete = !q.from && !q.to;
     await this.audit.flush();
+    await this.sealer.sealNow();
     // A complete JSON export ends with a checkpoint over its last row, so the whole file is signed.
     if (format === 'jsonl' && complete) {
       await this.verifier.checkpointHead().catch((e: Error) => this.logger.error(`checkpoint before export: ${e.message}`));
     }
     const range = await this.range(q.from, q.to);
-    annotateAudit({ details: { format, from: q.from ?? null, to: q.to ?? null, first_seq: range?.first ?? null, last_seq: range?.last ?? null } });
+    // The export holds the sealed chain; rows still unsealed now are in the next one.
+    const unsealed = await this.sealer.unsealed();
+    annotateAudit({
+      details: { format, from: q.from ?? null, to: q.to ?? null, first_seq: range?.first ?? null, last_seq: range?.last ?? null, unsealed },
+    });
 
     const stamp = this.clock.now().toISOString().replace(/[:.]/g, '-');
     if (format === 'csv') {
@@ -117,6 +125,7 @@ export class AuditExporter {
       complete,
       first_seq: r?.first ?? null,
       last_seq: r?.last ?? null,
+      unsealed,
       key_id: this.signer.keyId,
       public_key_pem: this.signer.publicKeyPem,
     });
@@ -133,10 +142,10 @@ export class AuditExporter {
     if (!head) return null;
     const one = async (sql: string, params: unknown[]) => ((await this.dataSource.query(sql, params)) as { seq: string }[])[0]?.seq;
     const first = from
-      ? await one('SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 ORDER BY occurred_at, audit_events.seq LIMIT 1', [from])
-      : await one('SELECT seq::text AS seq FROM audit_events ORDER BY audit_events.seq LIMIT 1', []);
+      ? await one('SELECT seq::text AS seq FROM audit_events WHERE occurred_at >= $1 AND seq IS NOT NULL ORDER BY occurred_at, audit_events.seq LIMIT 1', [from])
+      : await one('SELECT seq::text AS seq FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq LIMIT 1', []);
     let last = to
-      ? await one('SELECT seq::text AS seq FROM audit_events WHERE occurred_at < $1 ORDER BY occurred_at DESC, audit_events.seq DESC LIMIT 1', [to])
+      ? await one('SELECT seq::text AS seq FROM audit_events WHERE occurred_at < $1 AND seq IS NOT NULL ORDER BY occurred_at DESC, audit_events.seq DESC LIMIT 1', [to])
       : head.seq;
     if (!first || !last) return null;
     if (BigInt(last) > BigInt(head.seq)) last = head.seq;
@@ -157,7 +166,7 @@ export class AuditExporter {
       await runners[0]!.query('SELECT pg_advisory_lock_shared($1::bigint)', [lockKey(AUDIT_RETENTION_LOCK)]);
       locked = true;
       // Retention may have cut the chain between opening and now: start at what is left.
-      const [oldest] = (await runners[0]!.query('SELECT seq::text AS seq FROM audit_events ORDER BY audit_events.seq LIMIT 1')) as { seq: string }[];
+      const [oldest] = (await runners[0]!.query('SELECT seq::text AS seq FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq LIMIT 1')) as { seq: string }[];
       const live = range && oldest && BigInt(oldest.seq) > BigInt(range.first) ? { ...range, first: oldest.seq } : range;
       yield* body(clients, live && BigInt(live.first) <= BigInt(live.last) ? live : null);
     } finally {
@@ -216,9 +225,12 @@ export class AuditExporter {
       let checkpoints = 0;
       if (live) {
         // Every checkpoint existing now whose head is in the range (a prune cut made since the
-        // export opened included: the rows before it are gone from the range too).
+        // export opened included: the rows before it are gone from the range too). A complete
+        // export also carries checkpoints beyond its last row: the sealer does not chain onto a
+        // cut chain, so such a checkpoint is how the file shows the newest rows were removed.
         const maxId = await checkpointStore.maxId();
-        const read = (after: string) => checkpointStore.batch(after, live.first, live.last, maxId, CHECKPOINT_BATCH);
+        const upto = header(live).complete ? MAX_SEQ : live.last;
+        const read = (after: string) => checkpointStore.batch(after, live.first, upto, maxId, CHECKPOINT_BATCH);
         for await (const batch of prefetched(read, '0', (b) => (b.length < CHECKPOINT_BATCH ? null : b[b.length - 1]!.id))) {
           if (batch.length === 0) continue;
           checkpoints += batch.length;

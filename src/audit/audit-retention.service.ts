@@ -4,8 +4,8 @@ import { Clock, DAY_MS } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';
 import { advisoryXactLock } from '../database/advisory-lock.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { AuditAction } from './audit-catalogue.js';
-import { AuditLog } from './audit-log.service.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
 import { chainHead } from './audit-rows.js';
 import { AuditVerifier } from './audit-verifier.service.js';
 import { AuditCheckpoints } from './checkpoints/audit-checkpoints.js';
@@ -51,7 +51,7 @@ export class AuditRetention {
       await advisoryXactLock(tx, AUDIT_RETENTION_LOCK);
       const head = await chainHead(tx);
       if (!head) return { deleted: 0, first_kept_seq: null, skipped: 'empty' };
-      const [oldest] = (await tx.query('SELECT seq::text AS seq FROM audit_events ORDER BY audit_events.seq LIMIT 1')) as { seq: string }[];
+      const [oldest] = (await tx.query('SELECT seq::text AS seq FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq LIMIT 1')) as { seq: string }[];
       // The first row young enough to keep; everything before it goes (the prefix), the head never.
       const [young] = (await tx.query(
         'SELECT seq::text AS seq, prev_hash FROM audit_events WHERE occurred_at >= $1 AND seq <= $2 ORDER BY audit_events.seq LIMIT 1',

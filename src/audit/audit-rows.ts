@@ -18,7 +18,7 @@ export interface ChainHead {
 }
 
 export async function chainHead(db: Queryable): Promise<ChainHead | null> {
-  const [row] = (await db.query('SELECT seq::text AS seq, hash FROM audit_events ORDER BY audit_events.seq DESC LIMIT 1')) as ChainHead[];
+  const [row] = (await db.query('SELECT seq::text AS seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq DESC LIMIT 1')) as ChainHead[];
   return row ?? null;
 }
 

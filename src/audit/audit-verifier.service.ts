@@ -3,18 +3,25 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AlertKind } from '../alerts/alert.types.js';
 import { SecurityAlerts } from '../alerts/security-alerts.js';
-import { withTryAdvisoryLock } from '../database/advisory-lock.js';
+import { advisoryXactLock, withTryAdvisoryLock } from '../database/advisory-lock.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { type ChainVerdict, ChainVerifier, GENESIS_HASH } from './audit-chain.js';
-import { AuditLog } from './audit-log.service.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
 import { type ChainHead, chainHead, rowHash } from './audit-rows.js';
 import { walkChain } from './chain-walk.js';
 import type { SignedCheckpoint } from './checkpoint-signature.js';
 import { AuditCheckpoints } from './checkpoints/audit-checkpoints.js';
 import { AuditSigner } from './checkpoints/audit-signer.js';
 import { SecurityFindings } from './findings/security-findings.service.js';
+import { AuditSealer } from './sealer/audit-sealer.js';
 
 type Verdict = ChainVerdict & { head?: ChainHead };
+
+/** A verdict on the sealed chain, with the rows still waiting to be sealed at that moment. */
+export type AuditVerdict = ChainVerdict & { unsealed: number };
+
+/** Serialises checkpoint writes across the fleet: never two checkpoints for the same head. */
+const CHECKPOINT_WRITE_LOCK = 'audit-checkpoint-write';
 
 const invalid = (checked: number, id: string | null, reason: string): Verdict => ({ valid: false, checked, first_invalid_id: id, reason });
 
@@ -40,15 +47,39 @@ export class AuditVerifier {
     private readonly metrics: Metrics,
     private readonly alerts: SecurityAlerts,
     private readonly findings: SecurityFindings,
+    private readonly sealer: AuditSealer,
   ) {}
 
-  async verifyChain(): Promise<ChainVerdict> {
+  /**
+   * Seals what has committed, then verifies the whole sealed chain; the verdict is stored (the
+   * fleet's audit_chain_valid gauge is computed from it) with the rows still unsealed.
+   */
+  async verifyChain(): Promise<AuditVerdict> {
     await this.audit.flush();
-    const { head, ...verdict } = await this.checkFullStable();
+    await this.sealer.sealNow();
+    const { head, ...chain } = await this.checkFullStable();
+    const verdict = { ...chain, unsealed: await this.sealer.unsealed() };
+    await this.store('full', verdict, head);
     this.metrics.setAuditChainValid(verdict.valid);
     if (!verdict.valid) await this.reportBroken(verdict);
     else if (head) await this.checkpointIfNew(head);
     return verdict;
+  }
+
+  /** Seconds since the newest stored full verification (null when there was none). */
+  async lastFullVerificationAgeSeconds(): Promise<number | null> {
+    const [row] = (await this.dataSource.query(
+      "SELECT extract(epoch FROM now() - max(verified_at))::float8 AS age FROM audit_verifications WHERE kind = 'full'",
+    )) as { age: number | null }[];
+    return row?.age ?? null;
+  }
+
+  private async store(kind: 'full' | 'incremental', v: AuditVerdict, head: ChainHead | undefined): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO audit_verifications (kind, verified_at, valid, checked, head_seq, unsealed, first_invalid_id, reason)
+       VALUES ($1, now(), $2, $3, $4, $5, $6, $7)`,
+      [kind, v.valid, v.checked, head?.seq ?? null, v.unsealed, v.first_invalid_id, v.reason],
+    );
   }
 
   /**
@@ -58,9 +89,11 @@ export class AuditVerifier {
    */
   async checkpointHead(): Promise<SignedCheckpoint | null> {
     await this.audit.flush();
+    await this.sealer.sealNow();
     const outcome = await withTryAdvisoryLock(this.dataSource, 'audit-checkpoint', async () => {
       const verdict = await this.checkSinceCheckpoint();
       if (!verdict.valid) {
+        await this.store('incremental', { ...verdict, unsealed: await this.sealer.unsealed() }, undefined);
         this.metrics.setAuditChainValid(false);
         await this.reportBroken(verdict);
         return null;
@@ -70,10 +103,15 @@ export class AuditVerifier {
     return outcome.acquired ? outcome.result : null;
   }
 
-  private async checkpointIfNew(head: ChainHead): Promise<SignedCheckpoint | null> {
-    const latest = await this.checkpoints.latest();
-    if (latest && latest.head_seq === head.seq && latest.head_hash === head.hash) return null;
-    return this.checkpoints.write('periodic', head);
+  /** Under one fleet-wide lock, so two replicas never sign the same head twice. */
+  private checkpointIfNew(head: ChainHead): Promise<SignedCheckpoint | null> {
+    return this.dataSource.transaction(async (tx) => {
+      await tx.query("SET LOCAL lock_timeout = '10s'");
+      await advisoryXactLock(tx, CHECKPOINT_WRITE_LOCK);
+      const latest = await this.checkpoints.latest(tx);
+      if (latest && BigInt(latest.head_seq) >= BigInt(head.seq)) return null;
+      return this.checkpoints.write('periodic', head, null, tx);
+    });
   }
 
   /** Where the chain must start: the newest (trusted) prune cut, or genesis. */

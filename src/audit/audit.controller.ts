@@ -1,12 +1,12 @@
 import { Controller, Get, Query, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../auth/roles.decorator.js';
-import { AuditAction } from './audit-catalogue.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
 import { AuditEvents } from './audit-events.service.js';
 import { AuditExporter } from './audit-export.service.js';
-import { annotateAudit } from './audit-scope.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import { AuditVerifier } from './audit-verifier.service.js';
-import { Audited } from './audited.decorator.js';
+import { Audited } from '../audit-log/audited.decorator.js';
 import { AuditSigner } from './checkpoints/audit-signer.js';
 import { AuditEventListDto } from './dto/audit-event.dto.js';
 import { AuditEventsQuery, AuditExportQuery, FindingsQuery } from './dto/audit-queries.dto.js';
@@ -59,8 +59,8 @@ export class AuditController {
   @ApiResponse({ status: 200, type: AuditVerifyResultDto })
   async verify(): Promise<AuditVerifyResultDto> {
     const v = await this.verifier.verifyChain();
-    annotateAudit({ details: { valid: v.valid, checked: v.checked, first_invalid_id: v.first_invalid_id } });
-    return { valid: v.valid, checked: v.checked, first_invalid_id: v.first_invalid_id, reason: v.reason };
+    annotateAudit({ details: { valid: v.valid, checked: v.checked, first_invalid_id: v.first_invalid_id, unsealed: v.unsealed } });
+    return { valid: v.valid, checked: v.checked, first_invalid_id: v.first_invalid_id, reason: v.reason, unsealed: v.unsealed };
   }
 
   @Get('public-key')

@@ -25,6 +25,8 @@ export interface ExportHeaderLine {
   complete: boolean;
   first_seq: string | null;
   last_seq: string | null;
+  /** Rows committed but not yet sealed when the export opened: not in this file, in the next one. */
+  unsealed?: number;
   key_id: string;
   public_key_pem: string;
 }

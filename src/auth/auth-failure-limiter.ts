@@ -1,7 +1,7 @@
-import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { AuditLog } from '../audit/audit-log.service.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
 import { Clock } from '../clock/clock.js';
 import { PollingLoop } from '../common/polling-loop.js';
 import { AppConfig } from '../config/index.js';
@@ -34,7 +34,7 @@ const SWEEP_BATCH = 500;
  * when the window has closed (by the sweeper, or by the address's next failure).
  */
 @Injectable()
-export class AuthFailureLimiter implements OnApplicationBootstrap, OnApplicationShutdown {
+export class AuthFailureLimiter implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(AuthFailureLimiter.name);
   private readonly sweeper = new PollingLoop(
     () => this.flushClosed(),
@@ -59,7 +59,7 @@ export class AuthFailureLimiter implements OnApplicationBootstrap, OnApplication
     this.startTimer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     clearTimeout(this.startTimer);
     await this.sweeper.stop();
   }

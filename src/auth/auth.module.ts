@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { AuditRouteGuard } from '../audit/audit-route.guard.js';
+import { AuditRouteGuard } from '../audit-log/audit-route.guard.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';

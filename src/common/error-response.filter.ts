@@ -1,9 +1,9 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { AuditAction, type AuditOutcome } from '../audit/audit-catalogue.js';
-import { AuditLog } from '../audit/audit-log.service.js';
-import type { AuditAnnotations } from '../audit/audit-scope.js';
-import { requestAuditEvent } from '../audit/request-audit.js';
+import { AuditAction, type AuditOutcome } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
+import type { AuditAnnotations } from '../audit-log/audit-scope.js';
+import { requestAuditEvent } from '../audit-log/request-audit.js';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors.js';
 import { DomainError, DomainErrorCode } from './domain-error.js';
 import type { AppRequest } from './http-request.js';

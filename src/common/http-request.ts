@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Actor } from '../auth/auth.types.js';
-import type { AuditRouteSpec } from '../audit/audited.decorator.js';
+import type { AuditRouteSpec } from '../audit-log/audited.decorator.js';
 
 /** The request as our guards, interceptors and filters see it. */
 export type AppRequest = FastifyRequest & {

@@ -155,6 +155,16 @@ export class AppConfig {
     waitSeconds: number;
   };
 
+  /** The audit sealer (src/audit/README.md). */
+  readonly auditSeal: {
+    /** Pause between the sealing replica's passes. */
+    intervalMs: number;
+    /** How often a replica that is not sealing tries to take the sealer over. */
+    takeoverMs: number;
+    /** How often (minutes) the full chain is verified; also the age that triggers one at boot. */
+    fullVerifyMinutes: number;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -310,6 +320,11 @@ export function parseConfig(env: Env): AppConfig {
     reportGeneration: {
       concurrency: int(env, 'REPORT_GENERATION_CONCURRENCY', 1, 1, 16),
       waitSeconds: int(env, 'REPORT_GENERATION_WAIT_SECONDS', 30, 0, 600),
+    },
+    auditSeal: {
+      intervalMs: int(env, 'AUDIT_SEAL_INTERVAL_MS', 100, 10, 60_000),
+      takeoverMs: int(env, 'AUDIT_SEALER_TAKEOVER_MS', 1000, 50, 60_000),
+      fullVerifyMinutes: int(env, 'AUDIT_FULL_VERIFY_MINUTES', 60, 1, 10_080),
     },
   });
 

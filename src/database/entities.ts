@@ -5,7 +5,8 @@ import { IntegrityCheckEntity } from '../integrity/entities/integrity-check.enti
 import { IntegrityFailureEntity } from '../integrity/entities/integrity-failure.entity.js';
 import { ReportEntity } from '../reports/entities/report.entity.js';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity.js';
-import { AuditEventEntity } from '../audit/entities/audit-event.entity.js';
+import { AuditEventEntity } from '../audit-log/entities/audit-event.entity.js';
+import { AuditVerificationEntity } from '../audit/entities/audit-verification.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { KeyCheckEntity } from '../secrets/entities/key-check.entity.js';
@@ -23,6 +24,7 @@ export const ENTITIES = [
   LocalPayloadEntity,
   AuditEventEntity,
   AuditCheckpointEntity,
+  AuditVerificationEntity,
   TaskEntity,
   TaskItemEntity,
   RotationEntity,

@@ -3,7 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AlertKind } from '../alerts/alert.types.js';
 import { SecurityAlerts } from '../alerts/security-alerts.js';
-import { annotateAudit } from '../audit/audit-scope.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import { SecurityFindingEntity } from '../audit/findings/security-finding.entity.js';
 import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { AuditLog } from '../audit/audit-log.service.js';
-import { annotateAudit } from '../audit/audit-scope.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import { type Actor, systemActor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { decodeSequenceCursor } from '../common/keyset-cursor.js';

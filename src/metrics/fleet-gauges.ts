@@ -18,6 +18,7 @@ interface FleetSnapshot {
   score: number | null;
   tasksRunning: number;
   oldestTaskAgeSeconds: number;
+  audit: { valid: boolean | null; unsealed: number; lagSeconds: number };
 }
 
 /**
@@ -27,7 +28,7 @@ interface FleetSnapshot {
  */
 @Injectable()
 export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
-  private snapshot: { at: number; value: Promise<FleetSnapshot> } | undefined;
+  private snapshot: { at: number; verdicts: number; value: Promise<FleetSnapshot> } | undefined;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -45,6 +46,8 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
     @InjectMetric(MetricName.VaultUp) private readonly vaultUp: Gauge,
     @InjectMetric(MetricName.AuditChainValid) private readonly chainValid: Gauge,
     @InjectMetric(MetricName.TasksOldestRunningAge) private readonly oldestTask: Gauge,
+    @InjectMetric(MetricName.AuditUnsealedRows) private readonly unsealed: Gauge,
+    @InjectMetric(MetricName.AuditSealLag) private readonly sealLag: Gauge,
   ) {}
 
   /**
@@ -103,16 +106,21 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       else markAbsent(self.vaultUp);
     });
     on(this.chainValid, async (self) => {
-      if (self.metrics.auditChainVerdict === undefined) markAbsent(self.chainValid);
+      const { valid } = (await self.read()).audit;
+      if (valid === null) markAbsent(self.chainValid);
+      else self.chainValid.set(valid ? 1 : 0);
     });
+    on(this.unsealed, async (self) => self.unsealed.set((await self.read()).audit.unsealed));
+    on(this.sealLag, async (self) => self.sealLag.set((await self.read()).audit.lagSeconds));
   }
 
   private read(): Promise<FleetSnapshot> {
     const now = Date.now();
-    if (!this.snapshot || now - this.snapshot.at > 1000) {
+    const verdicts = this.metrics.auditVerdicts;
+    if (!this.snapshot || now - this.snapshot.at > 1000 || this.snapshot.verdicts !== verdicts) {
       const value = this.query();
       value.catch(() => (this.snapshot = undefined));
-      this.snapshot = { at: now, value };
+      this.snapshot = { at: now, verdicts, value };
     }
     return this.snapshot.value;
   }
@@ -120,7 +128,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
   private async query(): Promise<FleetSnapshot> {
     const now = this.clock.now();
     const q = <T>(sql: string, params: unknown[] = []) => this.dataSource.query(sql, params) as Promise<T>;
-    const [byTypeStore, [counts], jobs, findings, [report], [tasks]] = await Promise.all([
+    const [byTypeStore, [counts], jobs, findings, [report], [tasks], [audit]] = await Promise.all([
       q<FleetSnapshot['byTypeStore']>('SELECT secret_type, store, count(*)::int AS n FROM secrets WHERE deleted_at IS NULL GROUP BY 1, 2'),
       q<{ expired: number; overdue: number; oldest: Date | null }[]>(
         `SELECT count(*) FILTER (WHERE expires_at <= $1)::int AS expired,
@@ -140,6 +148,14 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       q<{ n: number; oldest: Date | null }[]>(
         "SELECT count(*)::int AS n, min(created_at) AS oldest FROM tasks WHERE status IN ('pending', 'running')",
       ),
+      // The chain is valid when the newest passing full verification (any replica's) is newer
+      // than every failed check; lag by the database clock, from the oldest unsealed row.
+      q<{ pass: string | null; fail: string | null; unsealed: number; lag: number | null }[]>(
+        `SELECT (SELECT max(id) FROM audit_verifications WHERE kind = 'full' AND valid)::text AS pass,
+                (SELECT max(id) FROM audit_verifications WHERE NOT valid)::text AS fail,
+                u.n AS unsealed, extract(epoch FROM clock_timestamp() - u.oldest)::float8 AS lag
+         FROM (SELECT count(*)::int AS n, min(inserted_at) AS oldest FROM audit_events WHERE seq IS NULL) u`,
+      ),
     ]);
     return {
       byTypeStore,
@@ -151,6 +167,11 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       score: report?.score != null && !Number.isNaN(Number(report.score)) ? Number(report.score) : null,
       tasksRunning: tasks?.n ?? 0,
       oldestTaskAgeSeconds: tasks?.oldest ? Math.max(0, (now.getTime() - new Date(tasks.oldest).getTime()) / 1000) : 0,
+      audit: {
+        valid: audit?.pass == null && audit?.fail == null ? null : audit?.fail == null || (audit.pass != null && BigInt(audit.pass) > BigInt(audit.fail)),
+        unsealed: audit?.unsealed ?? 0,
+        lagSeconds: Math.max(0, audit?.lag ?? 0),
+      },
     };
   }
 }

@@ -12,6 +12,8 @@ export const MetricName = {
   OldestRotationAge: 'secret_oldest_rotation_age_seconds',
   AuditEvents: 'audit_events_total',
   AuditChainValid: 'audit_chain_valid',
+  AuditUnsealedRows: 'audit_unsealed_rows',
+  AuditSealLag: 'audit_seal_lag_seconds',
   VaultUp: 'vault_up',
   JobLastSuccess: 'scheduled_job_last_success_timestamp_seconds',
   SecurityFindings: 'security_findings_total',

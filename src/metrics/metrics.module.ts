@@ -34,7 +34,12 @@ const providers = [
     labelNames: ['method', 'route', 'status'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   }),
-  makeGaugeProvider({ name: MetricName.AuditChainValid, help: '1 when the last audit chain verification passed' }),
+  makeGaugeProvider({
+    name: MetricName.AuditChainValid,
+    help: 'Fleet-wide: 1 when the newest full audit chain verification passed and no check failed since (absent before the first)',
+  }),
+  makeGaugeProvider({ name: MetricName.AuditUnsealedRows, help: 'Audit rows committed but not yet sealed into the hash chain' }),
+  makeGaugeProvider({ name: MetricName.AuditSealLag, help: 'Seconds since the oldest unsealed audit row was written (0 when all are sealed)' }),
   makeGaugeProvider({ name: MetricName.VaultUp, help: '1 when Vault answered the last health check (absent without Vault)' }),
   // Fleet-wide gauges: their values are computed from PostgreSQL at scrape time (see FleetGauges).
   makeGaugeProvider({ name: MetricName.ExpiredSecrets, help: 'Live secrets past their expiry' }),

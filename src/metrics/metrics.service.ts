@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { AuditAction, type AuditOutcome } from '../audit/audit-catalogue.js';
+import { AuditAction, type AuditOutcome } from '../audit-log/audit-catalogue.js';
 import { SECRET_TYPES } from '../crypto/index.js';
 import { MetricName } from './metric-names.js';
 
@@ -63,11 +63,14 @@ export class Metrics {
   auditWriteFailed(rows = 1): void {
     this.auditWriteFailures.inc(rows);
   }
-  /** The last audit chain verification of this process (undefined before the first). */
-  auditChainVerdict: boolean | undefined;
+  /**
+   * Verifications this process has stored. The fleet gauge audit_chain_valid is computed from
+   * PostgreSQL (FleetGauges); a new local verdict only makes the next scrape read it afresh.
+   */
+  auditVerdicts = 0;
 
   setAuditChainValid(valid: boolean): void {
-    this.auditChainVerdict = valid;
+    this.auditVerdicts += 1;
     this.chainValid.set(valid ? 1 : 0);
   }
   setVaultUp(up: boolean): void {

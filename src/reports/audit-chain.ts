@@ -1,5 +1,4 @@
-import type { ChainVerdict } from '../audit/audit-chain.js';
-import type { AuditVerifier } from '../audit/audit-verifier.service.js';
+import type { AuditVerdict, AuditVerifier } from '../audit/audit-verifier.service.js';
 
 /**
  * What reports need of the audit module's verifier: a full verification of the hash chain (rows,
@@ -7,4 +6,5 @@ import type { AuditVerifier } from '../audit/audit-verifier.service.js';
  * valid chain is checkpointed, a broken one raises a finding and an alert.
  */
 export type ChainCheck = Pick<AuditVerifier, 'verifyChain'>;
-export type AuditChainResult = ChainVerdict;
+/** The sealed chain's verdict, with the rows not yet sealed at that moment (`unsealed`). */
+export type AuditChainResult = AuditVerdict;

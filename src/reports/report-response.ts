@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import { annotateAudit } from '../audit/audit-scope.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import { negotiateFormat, renderDownload } from './report-download.js';
 import type { ReportFormat } from './render/index.js';
 import type { StrongroomReport } from './reports.types.js';

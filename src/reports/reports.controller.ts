@@ -2,8 +2,8 @@ import { Body, Controller, ForbiddenException, Get, Headers, Post, Query, Res } 
 import { ReportIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { Audited } from '../audit/audited.decorator.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { Audited } from '../audit-log/audited.decorator.js';
 import type { Actor } from '../auth/auth.types.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager, QueryFailedError } from 'typeorm';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { AuditLog } from '../audit/audit-log.service.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
 import { AuditVerifier } from '../audit/audit-verifier.service.js';
-import { annotateAudit, auditOrigin } from '../audit/audit-scope.js';
+import { annotateAudit, auditOrigin } from '../audit-log/audit-scope.js';
 import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';

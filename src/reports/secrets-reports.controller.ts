@@ -1,8 +1,8 @@
 import { Controller, Get, Headers, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { Audited } from '../audit/audited.decorator.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { Audited } from '../audit-log/audited.decorator.js';
 import type { Actor } from '../auth/auth.types.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';

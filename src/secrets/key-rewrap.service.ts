@@ -1,8 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { AuditLog } from '../audit/audit-log.service.js';
-import { annotateAudit } from '../audit/audit-scope.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import type { Actor } from '../auth/auth.types.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';

@@ -1,8 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
 import { TaskIdParam } from '../common/resource-id.js';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuditAction } from '../audit/audit-catalogue.js';
-import { Audited } from '../audit/audited.decorator.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { Audited } from '../audit-log/audited.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';
 import { TaskStatusDto } from './dto/task-status.dto.js';
 import { TasksService } from './tasks.service.js';

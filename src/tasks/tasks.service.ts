@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
-import { annotateAudit } from '../audit/audit-scope.js';
+import { annotateAudit } from '../audit-log/audit-scope.js';
 import { Clock } from '../clock/clock.js';
 import { notFound } from '../common/domain-error.js';
 import { UnitOfWork } from '../database/unit-of-work.js';

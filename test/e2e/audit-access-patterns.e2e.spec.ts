@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AlertKind } from '../../src/alerts/alert.types.js';
 import { SecurityAlerts } from '../../src/alerts/security-alerts.js';
-import type { AuditAction } from '../../src/audit/audit-catalogue.js';
-import { AuditLog } from '../../src/audit/audit-log.service.js';
+import type { AuditAction } from '../../src/audit-log/audit-catalogue.js';
+import { AuditLog } from '../../src/audit-log/audit-log.service.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { TestClock } from '../support/test-clock.js';
 import { adminToken, auditorToken, noRoleToken } from '../support/tokens.js';

@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { AuditAction } from '../../src/audit/audit-catalogue.js';
+import { AuditAction } from '../../src/audit-log/audit-catalogue.js';
 import { ChainVerifier } from '../../src/audit/audit-chain.js';
-import { AuditLog } from '../../src/audit/audit-log.service.js';
+import { AuditLog } from '../../src/audit-log/audit-log.service.js';
 import { walkChain } from '../../src/audit/chain-walk.js';
 import { runAuditVerify } from '../../src/audit/cli/audit-verify.js';
 import type { ExportVerdict } from '../../src/audit/export-verifier.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { allSealed } from '../support/audit-seal.js';
 import { connect } from '../support/database.js';
 import { TestClock } from '../support/test-clock.js';
 import { adminToken, auditorToken, hsToken, noRoleToken } from '../support/tokens.js';
@@ -110,6 +111,7 @@ describe('audit log API', () => {
     const statuses = (await Promise.all(requests)).map((r) => r.status);
     expect(statuses.filter((c) => c >= 500)).toEqual([]);
     expect(await count('SELECT count(*) AS n FROM audit_events')).toBe(before + 200);
+    await allSealed(db);
     expect(await count('SELECT max(seq) - count(*) AS n FROM audit_events')).toBe(0);
     const verify = await app.call('GET', `${A}/verify`);
     expect(verify.body).toMatchObject({ valid: true, first_invalid_id: null, reason: null });
@@ -121,6 +123,7 @@ describe('audit log API', () => {
     expect(long.status).toBe(401);
     const odd = await app.call('GET', `${S}/types`, { token: hsToken({ sub: 'odd\u0000\ud800sub\udc00', roles: ['admin'] }) });
     expect(odd.status).toBe(200);
+    await allSealed(db);
     const rows = await db.query("SELECT actor, secret_id FROM audit_events WHERE request_id IN ($1, $2) ORDER BY audit_events.seq", [
       long.headers.get('x-request-id'),
       odd.headers.get('x-request-id'),
@@ -147,6 +150,7 @@ describe('audit log API', () => {
         details: { [`key ${t}`]: t, b: 1.5, a: -0, z: 1e21, B: null, é: true },
       });
     }
+    await allSealed(db);
     const head = (await db.query('SELECT max(seq)::text AS n FROM audit_events')).rows[0].n as string;
     const chain = new ChainVerifier();
     const walked = await walkChain(app.app.get(DataSource), chain, '1', head);
@@ -223,6 +227,7 @@ describe('audit log API', () => {
 
   it('streams a CSV export, one row per event, with formula-looking cells neutralised', async () => {
     await app.call('GET', `${S}/sec_AAAAAAAAAAAAAAAA`, { token: null, headers: { 'user-agent': '=HYPERLINK("http://evil.example","x")' } });
+    await allSealed(db);
     const total = await count('SELECT count(*) AS n FROM audit_events');
     const res = await app.call('GET', `${A}/export?format=csv`, { token: auditorToken() });
     expect(res.status).toBe(200);
@@ -336,6 +341,7 @@ describe('audit retention', () => {
   it('prunes rows past AUDIT_RETENTION_DAYS as a prefix, recording the cut so the rest still verifies', async () => {
     const old = await app.call('POST', S, { body: { name: 'retention_old', secret_type: 'API_KEY' } });
     for (let i = 0; i < 4; i++) await app.call('GET', `${S}/${old.body.id}/value`);
+    await allSealed(db);
     const oldRows = await db.query('SELECT max(seq)::int AS n FROM audit_events');
     clock.advanceDays(40);
     await app.call('GET', `${S}/${old.body.id}/value`);

@@ -5,6 +5,7 @@ export class AuditVerifyResultDto {
   @ApiProperty({ description: 'Rows whose hash and link were checked and found good' }) checked: number;
   @ApiProperty({ nullable: true, type: String, description: 'seq of the first bad (or first missing) row' }) first_invalid_id: string | null;
   @ApiProperty({ nullable: true, type: String }) reason: string | null;
+  @ApiProperty({ description: 'Rows committed but not yet sealed when the check ran (checked by the next one)' }) unsealed: number;
 }
 
 export class AuditPublicKeyDto {

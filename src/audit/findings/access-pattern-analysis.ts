@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AlertKind } from '../../alerts/alert.types.js';
 import { Clock, DAY_MS } from '../../clock/clock.js';
-import { AuditAction } from '../audit-catalogue.js';
+import { AuditAction } from '../../audit-log/audit-catalogue.js';
 import type { FindingKind } from './security-finding.entity.js';
 import { type NewFinding, SecurityFindings } from './security-findings.service.js';
 

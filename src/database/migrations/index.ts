@@ -3,6 +3,7 @@ import { AuditAppendOnly1796100000000 } from './1796100000000-AuditAppendOnly.js
 import { AuthFailureWindows1796200000003 } from './1796200000003-AuthFailureWindows.js';
 import { ReportDedupKey1796200000004 } from './1796200000004-ReportDedupKey.js';
 import { KeyChecks1796200000005 } from './1796200000005-KeyChecks.js';
+import { AuditSealer1796200000008 } from './1796200000008-AuditSealer.js';
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
 export const MIGRATIONS: Function[] = [
@@ -11,4 +12,5 @@ export const MIGRATIONS: Function[] = [
   AuthFailureWindows1796200000003,
   ReportDedupKey1796200000004,
   KeyChecks1796200000005,
+  AuditSealer1796200000008,
 ];

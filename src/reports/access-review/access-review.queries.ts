@@ -1,4 +1,4 @@
-import { AuditAction } from '../../audit/audit-catalogue.js';
+import { AuditAction } from '../../audit-log/audit-catalogue.js';
 import { dateOrNull, num } from '../document-parts.js';
 import type { ReportPeriod } from '../reports.types.js';
 import type { Db } from '../shared/posture.queries.js';

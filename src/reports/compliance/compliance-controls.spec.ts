@@ -28,7 +28,7 @@ const healthy: ComplianceFacts = {
   inventory,
   rotations: { completed: 4, failed: 0, keysCompleted: 1, keysFailed: 0 },
   activity: { events: 120, valueReads: 30, denied: 2, valueReaders: 3, first: null, last: null },
-  chain: { valid: true, checked: 500, first_invalid_id: null, reason: null },
+  chain: { valid: true, checked: 500, first_invalid_id: null, reason: null, unsealed: 0 },
   integrity: {
     id: 'chk_1',
     status: 'completed',
@@ -65,7 +65,7 @@ describe('compliance controls', () => {
   });
 
   it('decides audit trail, integrity, monitoring and access review', () => {
-    expect(statuses({ ...healthy, chain: { valid: false, checked: 10, first_invalid_id: '11', reason: 'edited' } }, 'pci_dss')['10.3']).toBe('fail');
+    expect(statuses({ ...healthy, chain: { valid: false, checked: 10, first_invalid_id: '11', reason: 'edited', unsealed: 0 } }, 'pci_dss')['10.3']).toBe('fail');
     expect(statuses({ ...healthy, auditEnabled: false }, 'hipaa')['164.312(b)']).toBe('fail');
     expect(statuses({ ...healthy, integrityRecent: { count: 0, last: null } }, 'pci_dss')['3.6']).toBe('warn');
     expect(statuses({ ...healthy, integrity: { ...healthy.integrity!, failures: 2 } }, 'soc2')['CC7.1']).toBe('fail');

@@ -99,6 +99,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
     integrity_failures: f.integrity ? f.integrity.failures : null,
     audit_chain_valid: f.chain.valid,
     audit_events_checked: f.chain.checked,
+    audit_events_unsealed: f.chain.unsealed,
     previous_report_id: f.previous?.id ?? null,
   };
 
@@ -274,6 +275,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       [
         { item: 'Chain valid', value: f.chain.valid },
         { item: 'Rows verified', value: f.chain.checked },
+        { item: 'Rows not yet sealed (verified by the next report)', value: f.chain.unsealed },
         { item: 'First invalid row', value: f.chain.first_invalid_id },
         { item: 'Reason', value: f.chain.reason },
       ],
