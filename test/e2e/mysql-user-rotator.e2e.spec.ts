@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rotateAndSettle } from '../support/rotation.js';
 import { startTestApp, type TestApp } from '../support/app.js';
 
 const S = '/api/v1/secrets';
@@ -76,9 +77,9 @@ describe('mysql_user rotator against the machine MariaDB', () => {
   it('a failed verification (locked account) leaves the old password current and working', async () => {
     const s = await create(name('locked'));
     await asRoot((c) => c.query('ALTER USER ?@? ACCOUNT LOCK', [name('locked'), '%']));
-    const res = await app.call('POST', `${S}/${s.id}/rotate`);
-    expect(res.status).toBe(502);
-    expect(res.body.rotation).toMatchObject({ status: 'failed', attempts: 2 });
+    const { response, rotation } = await rotateAndSettle(app, s.id);
+    expect(response.status).toBe(202);
+    expect(rotation).toMatchObject({ status: 'failed', attempts: 2 });
     await asRoot((c) => c.query('ALTER USER ?@? ACCOUNT UNLOCK', [name('locked'), '%']));
     expect(await canLogin(name('locked'), initial)).toBe(true);
     expect((await app.call('GET', `${S}/${s.id}/value`)).body).toMatchObject({ version: 1, value: initial });
@@ -89,8 +90,9 @@ describe('mysql_user rotator against the machine MariaDB', () => {
     const dry = await app.call('POST', `${S}/${s.id}/rotate?dry_run=true`);
     expect(dry.body.ready).toBe(false);
     expect(dry.body.checks.find((c: { check: string }) => c.check.startsWith('target reachable'))).toMatchObject({ ok: false, detail: expect.stringMatching(/CREATE USER/) });
-    const res = await app.call('POST', `${S}/${s.id}/rotate`);
-    expect(res.status).toBe(502);
+    const { response, rotation } = await rotateAndSettle(app, s.id);
+    expect(response.status).toBe(202);
+    expect(rotation.status).toBe('failed');
     expect(await canLogin(name('denied'), initial)).toBe(true);
     expect((await app.call('GET', `${S}/${s.id}/value`)).body).toMatchObject({ version: 1, value: initial });
   });
