@@ -92,6 +92,7 @@ export function accessLogHook(logger: () => PinoLogger) {
     logger()[level](
       {
         reqId: req.id,
+        clientRequestId: clientRequestIdOf(req),
         method: req.method,
         route,
         status,

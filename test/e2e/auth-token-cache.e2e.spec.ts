@@ -9,7 +9,7 @@ import { hsToken } from '../support/tokens.js';
 describe('the verified-token cache', () => {
   let app: TestApp;
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ env: { JWT_CLOCK_SKEW_SECONDS: '5' } });
   });
   afterAll(() => app?.stop());
 

@@ -132,7 +132,9 @@ describe('secret values never leak', () => {
         .map((l) => JSON.parse(l) as Record<string, unknown>);
       return found.length === 3 && found;
     });
-    const byId = Object.fromEntries(lines.map((l) => [l.reqId, l]));
+    // Our own id is the request id; the caller's well-formed X-Request-Id rides along beside it.
+    for (const line of lines) expect(line.reqId).toMatch(/^[0-9a-f-]{36}$/);
+    const byId = Object.fromEntries(lines.map((l) => [l.clientRequestId, l]));
     expect(byId['access-line-1']).toMatchObject({ method: 'POST', route: '/api/v1/secrets', status: 201, actor: 'ops-admin', level: 30 });
     expect(byId['access-line-2']).toMatchObject({ method: 'GET', route: '/api/v1/secrets/:id/value', status: 200, actor: 'ops-admin' });
     expect(byId['access-line-3']).toMatchObject({ method: 'GET', route: '/api/v1/secrets/:id/value', status: 401, level: 40 });
