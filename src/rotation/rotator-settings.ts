@@ -8,6 +8,8 @@ const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   http: ['kind', 'url', 'admin_secret_id', 'ssl_ca'],
   mysql_user: ['kind', 'host', 'port', 'user', 'user_host', 'admin_secret_id', 'sslmode', 'ssl_ca'],
   redis_acl: ['kind', 'host', 'port', 'user', 'admin_secret_id', 'sslmode', 'ssl_ca'],
+  ssh_key: ['kind'],
+  internal_ca: ['kind', 'admin_secret_id', 'validity_days', 'renew_at_fraction'],
 };
 
 /** The secret types each rotator serves. */
@@ -16,7 +18,15 @@ export const ROTATOR_SECRET_TYPES: Record<RotatorConfig['kind'], readonly Secret
   http: 'any',
   mysql_user: ['DATABASE_PASSWORD'],
   redis_acl: ['DATABASE_PASSWORD', 'API_KEY'],
+  ssh_key: ['SERVICE_ACCOUNT_KEY'],
+  internal_ca: ['TLS_CERTIFICATE'],
 };
+
+/**
+ * Kinds that build every new value themselves (types Strongroom cannot generate), so a scheduled
+ * or expiry-driven rotation can run for them without a value in the request.
+ */
+export const VALUE_PRODUCING_KINDS: readonly string[] = ['ssh_key', 'internal_ca'];
 
 /** An http rotator's endpoint as a target, or the reason it cannot be one. */
 export function httpEndpoint(url: string): { url: URL; host: string; port: number } | { problem: string } {

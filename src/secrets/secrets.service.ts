@@ -341,10 +341,13 @@ export class SecretsService {
    * Checked again at rotation time and at every use (RotationService, the rotator).
    */
   private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
-    const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
     const problems = rotatorSettingsProblems(this.rotatorTargets, type, rotator);
-    const adminProblem = adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin);
-    if (adminProblem) problems.push(adminProblem);
+    // ssh_key builds its key pair locally: no admin credential.
+    if (rotator.admin_secret_id !== undefined) {
+      const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
+      const adminProblem = adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin);
+      if (adminProblem) problems.push(adminProblem);
+    }
     if (problems.length > 0) {
       throw new DomainError(DomainErrorCode.InvalidInput, `rotator refused: ${problems.join('; ')}`, { errors: [{ field: 'rotator', problems }] });
     }
