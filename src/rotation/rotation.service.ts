@@ -113,7 +113,7 @@ export class RotationService {
       new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
       new MysqlUserRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
       new RedisAclRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
-      new SshKeyRotator(),
+      new SshKeyRotator(new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs })),
       new InternalCaRotator(),
     ])
       this.rotators.set(r.kind, r);

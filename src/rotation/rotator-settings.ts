@@ -8,7 +8,7 @@ const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   http: ['kind', 'url', 'admin_secret_id', 'ssl_ca'],
   mysql_user: ['kind', 'host', 'port', 'user', 'user_host', 'admin_secret_id', 'sslmode', 'ssl_ca'],
   redis_acl: ['kind', 'host', 'port', 'user', 'admin_secret_id', 'sslmode', 'ssl_ca'],
-  ssh_key: ['kind'],
+  ssh_key: ['kind', 'publish_url', 'admin_secret_id', 'ssl_ca'],
   internal_ca: ['kind', 'admin_secret_id', 'validity_days', 'renew_at_fraction'],
 };
 
@@ -62,6 +62,23 @@ export function rotatorSettingsProblems(targets: RotatorTargetPolicy, type: Secr
       if (cfg.kind === 'redis_acl' && cfg.sslmode === 'prefer') problems.push('redis_acl: sslmode prefer is not offered (Redis has no TLS negotiation); use disable, require or verify-full');
       problems.push(...[targets.refusal(cfg), tlsSettingsProblem(cfg)].filter((p): p is string => p !== null));
       break;
+    case 'ssh_key': {
+      if ((cfg.publish_url === undefined) !== (cfg.admin_secret_id === undefined)) {
+        problems.push('ssh_key: publish_url and admin_secret_id (the WEBHOOK_SECRET the publish calls are signed with) go together');
+        break;
+      }
+      if (cfg.publish_url === undefined) {
+        if (cfg.ssl_ca != null) problems.push('ssh_key: ssl_ca needs publish_url');
+        break;
+      }
+      const endpoint = httpEndpoint(cfg.publish_url);
+      if ('problem' in endpoint) {
+        problems.push(`publish_url: ${endpoint.problem.replace(/^url /, '')}`);
+        break;
+      }
+      problems.push(...[targets.refusal(endpoint), tlsSettingsProblem({ sslmode: 'verify-full', ssl_ca: cfg.ssl_ca })].filter((p): p is string => p !== null));
+      break;
+    }
     case 'http': {
       const endpoint = httpEndpoint(cfg.url);
       if ('problem' in endpoint) {

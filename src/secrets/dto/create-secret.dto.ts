@@ -81,6 +81,13 @@ export class RotatorConfigDto {
   @MaxLength(2048)
   url: string;
 
+  @ApiPropertyOptional({ example: 'https://keys.internal/ssh', description: 'ssh_key: publish the public key through signed http rotator calls (https only; needs admin_secret_id)' })
+  @IsOmittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  publish_url?: string;
+
   @ApiProperty({
     description:
       'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key)',

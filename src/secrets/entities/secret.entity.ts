@@ -54,10 +54,16 @@ export type RedisAclRotatorConfig = {
   ssl_ca?: string | null;
 };
 
-/** A locally generated Ed25519 key pair (OpenSSH format); no target, no admin credential. */
+/**
+ * A locally generated Ed25519 key pair (OpenSSH format). With `publish_url` the public key is
+ * published through the http rotator's signed calls (set, test, finish), signed with the
+ * WEBHOOK_SECRET `admin_secret_id`; without it there is no target and no admin credential.
+ */
 export type SshKeyRotatorConfig = {
   kind: 'ssh_key';
-  admin_secret_id?: undefined;
+  publish_url?: string;
+  admin_secret_id?: string;
+  ssl_ca?: string | null;
 };
 
 /** A certificate issued by a CA whose cert+key PEM is the TLS_CERTIFICATE secret `admin_secret_id`. */
