@@ -11,6 +11,10 @@ export const ADMIN_CREDENTIAL_TYPES: Readonly<Record<string, readonly SecretType
   redis_acl: ['DATABASE_PASSWORD', 'API_KEY'],
   // The HMAC key the rotation calls are signed with: never sent, only used to sign.
   http: ['WEBHOOK_SECRET'],
+  // ssh_key's optional publish calls are signed like the http rotator's.
+  ssh_key: ['WEBHOOK_SECRET'],
+  // The issuing CA: its certificate and private key (PEM), used only to sign.
+  internal_ca: ['TLS_CERTIFICATE'],
 };
 
 /** Why `admin` cannot be the admin credential of a `kind` rotator, or null. */

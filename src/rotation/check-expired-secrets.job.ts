@@ -10,17 +10,20 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { BULK_ROTATION_TASK } from './bulk-rotation.handler.js';
+import { VALUE_PRODUCING_KINDS } from './rotator-settings.js';
 
 interface DueSecret {
   id: string;
   name: string;
   secret_type: string;
+  rotator_kind: string | null;
   rotation_status: string;
   expired: boolean;
 }
 
 /**
- * check_expired_secrets (daily): queues a rotation for every auto-generatable secret whose
+ * check_expired_secrets (daily): queues a rotation for every auto-generatable secret (or one whose
+ * rotator builds its values: ssh_key, internal_ca) whose
  * next_rotation_at or expires_at has passed (the task runner does the work), flags the rest as
  * rotation_due, and alerts on expired secrets and on those expiring within the warning window.
  */
@@ -49,7 +52,7 @@ export class CheckExpiredSecretsJob extends JobHandler implements OnModuleInit {
     const tx = this.uow.manager();
     // Secrets already queued in an unfinished bulk rotation are left to it.
     const due = (await tx.query(
-      `SELECT s.id, s.name, s.secret_type, s.rotation_status, (s.expires_at IS NOT NULL AND s.expires_at <= $1) AS expired
+      `SELECT s.id, s.name, s.secret_type, s.rotator->>'kind' AS rotator_kind, s.rotation_status, (s.expires_at IS NOT NULL AND s.expires_at <= $1) AS expired
        FROM secrets s
        WHERE s.deleted_at IS NULL AND (s.next_rotation_at <= $1 OR s.expires_at <= $1)
          AND NOT EXISTS (SELECT 1 FROM task_items i WHERE i.target = s.id AND i.status = 'pending')
@@ -57,7 +60,9 @@ export class CheckExpiredSecretsJob extends JobHandler implements OnModuleInit {
       [now],
     )) as DueSecret[];
 
-    const rotate = this.config.rotation.enabled ? due.filter((s) => canGenerate(s.secret_type as SecretType)) : [];
+    // A rotator that builds its own values (ssh_key, internal_ca) rotates types Strongroom cannot generate.
+    const rotatable = (s: DueSecret) => canGenerate(s.secret_type as SecretType) || (s.rotator_kind !== null && VALUE_PRODUCING_KINDS.includes(s.rotator_kind));
+    const rotate = this.config.rotation.enabled ? due.filter(rotatable) : [];
     const rotating = new Set(rotate.map((s) => s.id));
     const flag = due.filter((s) => !rotating.has(s.id));
     let taskId = '';

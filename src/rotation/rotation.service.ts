@@ -24,12 +24,14 @@ import { RotationEntity, type RotationTrigger } from './entities/rotation.entity
 import { backoffDelayMs } from './retry-policy.js';
 import { adminCredentialProblem } from './admin-credential.js';
 import { cannotGenerate, rotationInProgress } from './rotation.errors.js';
-import type { RotationCheck, RotationStep, Rotator, RotatorContext } from './rotator.port.js';
+import type { RotationCheck, RotationStep, Rotator, RotatorContext, ValueFacts } from './rotator.port.js';
 import { RotatorTargetPolicy, RotatorTargetRefused } from './rotator-target.js';
 import { rotatorSettingsProblems } from './rotator-settings.js';
 import { HttpRotator } from './rotators/http/http.rotator.js';
 import { MysqlUserRotator } from './rotators/mysql-user/mysql-user.rotator.js';
 import { RedisAclRotator } from './rotators/redis-acl/redis-acl.rotator.js';
+import { SshKeyRotator } from './rotators/ssh-key/ssh-key.rotator.js';
+import { InternalCaRotator } from './rotators/internal-ca/internal-ca.rotator.js';
 import { GeneratedRotator } from './rotators/generated/generated.rotator.js';
 import { PostgresRoleRotator } from './rotators/postgres-role/postgres-role.rotator.js';
 
@@ -111,6 +113,8 @@ export class RotationService {
       new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
       new MysqlUserRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
       new RedisAclRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
+      new SshKeyRotator(new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs })),
+      new InternalCaRotator(),
     ])
       this.rotators.set(r.kind, r);
   }
@@ -384,7 +388,7 @@ export class RotationService {
       try {
         await rotator.verify(secret, pendingValue, ctx, step);
         await rotator.finish(secret, pendingValue, ctx, step);
-        return await this.promoteStaged(rotation, secret.id, staged.version, rotation.attempts, actor, hooks);
+        return await this.promoteStaged(rotation, secret.id, staged.version, rotation.attempts, actor, hooks, rotator.describeValue(secret, pendingValue));
       } catch {
         await rotator.revert(secret, oldValue, ctx, step).catch(() => undefined);
         await this.discardPending(rotation, secret.id, 'interrupted before the new value was verified');
@@ -402,7 +406,7 @@ export class RotationService {
       if (req.value === undefined) {
         try {
           // Before staging: a crash here resumes with the same step, and the target answers again.
-          produced = await rotator.produce(secret, ctx, step);
+          produced = await rotator.produce(secret, ctx, step, oldValue);
           const problem = produced === null ? this.cannotGenerateProblem(secret) : validateUserValue(secret.secretType as SecretType, produced);
           if (problem) throw new Error(`the new value is not usable: ${problem}`);
         } catch (e) {
@@ -424,10 +428,12 @@ export class RotationService {
         return { row: pending, value: newValue };
       });
       rotation.attempts = attempt;
+      let facts: ValueFacts;
       try {
         await rotator.apply(secret, value, ctx, step);
         await rotator.verify(secret, value, ctx, step);
         await rotator.finish(secret, value, ctx, step);
+        facts = rotator.describeValue(secret, value);
       } catch (e) {
         // Put the old value back so whatever uses it keeps working, then drop the staged value.
         await rotator.revert(secret, oldValue, ctx, step).catch((re: Error) => this.logger.error(`revert of ${secret.id} failed: ${re.message}`));
@@ -436,7 +442,7 @@ export class RotationService {
         if (e instanceof DomainError && e.code === DomainErrorCode.InvalidInput) break;
         continue;
       }
-      return this.promoteStaged(rotation, secret.id, row.version, attempt, actor, hooks);
+      return this.promoteStaged(rotation, secret.id, row.version, attempt, actor, hooks, facts);
     }
     return this.fail(rotation, rotation.lastError ?? 'failed', actor, hooks);
   }
@@ -457,12 +463,12 @@ export class RotationService {
     return rotation;
   }
 
-  private promoteStaged(rotation: RotationEntity, secretId: string, version: number, attempt: number, actor: Actor, hooks: RotationHooks) {
+  private promoteStaged(rotation: RotationEntity, secretId: string, version: number, attempt: number, actor: Actor, hooks: RotationHooks, facts: ValueFacts) {
     return this.uow.run(async (tx) => {
       const secret = await this.lockLive(tx, secretId, false);
       const row = await tx.getRepository(SecretVersionEntity).findOneByOrFail({ secretId, version });
       await this.versions.promote(tx, secret, row, { revokePrevious: rotation.emergency });
-      return this.complete(tx, secret, rotation, row, attempt, actor, hooks);
+      return this.complete(tx, secret, rotation, row, attempt, actor, hooks, facts);
     });
   }
 
@@ -488,17 +494,23 @@ export class RotationService {
     attempt: number,
     actor: Actor,
     hooks: RotationHooks,
+    facts: ValueFacts = {},
   ): Promise<RotationEntity> {
     const now = this.clock.now();
     const interval = secret.rotationIntervalDays ?? this.config.secrets.defaultRotationIntervalDays;
+    const byInterval = addDays(now, interval);
+    const nextRotation = facts.renewAt && facts.renewAt < byInterval ? facts.renewAt : byInterval;
     await tx.query(
       // A secret rotated because it expired gets the new value's lifetime: valid until the next rotation.
       `UPDATE secrets SET last_rotated_at = $2, next_rotation_at = $3, rotation_status = 'completed', updated_at = $2,
          expires_at = CASE WHEN expires_at <= $2 THEN $3 ELSE expires_at END,
          current_version = $4, current_store_version = $5
        WHERE id = $1`,
-      [secret.id, now, addDays(now, interval), row.version, row.storeVersion],
+      [secret.id, now, nextRotation, row.version, row.storeVersion],
     );
+    // The new value's own facts (a certificate's notAfter, a public key), in the same transaction.
+    if (facts.expiresAt) await tx.query('UPDATE secrets SET expires_at = $2 WHERE id = $1', [secret.id, facts.expiresAt]);
+    if (facts.tags) await tx.query('UPDATE secrets SET tags = tags || $2::jsonb WHERE id = $1', [secret.id, JSON.stringify(facts.tags)]);
     Object.assign(rotation, {
       status: 'completed',
       attempts: attempt,
@@ -514,7 +526,7 @@ export class RotationService {
       outcome: 'success',
       secretId: secret.id,
       secretName: secret.name,
-      details: { rotation_id: rotation.id, trigger: rotation.trigger, from_version: rotation.fromVersion, to_version: row.version, attempts: attempt, emergency: rotation.emergency },
+      details: { rotation_id: rotation.id, trigger: rotation.trigger, from_version: rotation.fromVersion, to_version: row.version, attempts: attempt, emergency: rotation.emergency, ...(facts.tags ?? {}) },
     });
     await hooks.finished?.(tx, rotation);
     this.metrics.rotationSucceeded();

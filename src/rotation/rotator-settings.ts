@@ -8,6 +8,8 @@ const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   http: ['kind', 'url', 'admin_secret_id', 'ssl_ca'],
   mysql_user: ['kind', 'host', 'port', 'user', 'user_host', 'admin_secret_id', 'sslmode', 'ssl_ca'],
   redis_acl: ['kind', 'host', 'port', 'user', 'admin_secret_id', 'sslmode', 'ssl_ca'],
+  ssh_key: ['kind', 'publish_url', 'admin_secret_id', 'ssl_ca'],
+  internal_ca: ['kind', 'admin_secret_id', 'validity_days', 'renew_at_fraction'],
 };
 
 /** The secret types each rotator serves. */
@@ -16,7 +18,15 @@ export const ROTATOR_SECRET_TYPES: Record<RotatorConfig['kind'], readonly Secret
   http: 'any',
   mysql_user: ['DATABASE_PASSWORD'],
   redis_acl: ['DATABASE_PASSWORD', 'API_KEY'],
+  ssh_key: ['SERVICE_ACCOUNT_KEY'],
+  internal_ca: ['TLS_CERTIFICATE'],
 };
+
+/**
+ * Kinds that build every new value themselves (types Strongroom cannot generate), so a scheduled
+ * or expiry-driven rotation can run for them without a value in the request.
+ */
+export const VALUE_PRODUCING_KINDS: readonly string[] = ['ssh_key', 'internal_ca'];
 
 /** An http rotator's endpoint as a target, or the reason it cannot be one. */
 export function httpEndpoint(url: string): { url: URL; host: string; port: number } | { problem: string } {
@@ -52,6 +62,23 @@ export function rotatorSettingsProblems(targets: RotatorTargetPolicy, type: Secr
       if (cfg.kind === 'redis_acl' && cfg.sslmode === 'prefer') problems.push('redis_acl: sslmode prefer is not offered (Redis has no TLS negotiation); use disable, require or verify-full');
       problems.push(...[targets.refusal(cfg), tlsSettingsProblem(cfg)].filter((p): p is string => p !== null));
       break;
+    case 'ssh_key': {
+      if ((cfg.publish_url === undefined) !== (cfg.admin_secret_id === undefined)) {
+        problems.push('ssh_key: publish_url and admin_secret_id (the WEBHOOK_SECRET the publish calls are signed with) go together');
+        break;
+      }
+      if (cfg.publish_url === undefined) {
+        if (cfg.ssl_ca != null) problems.push('ssh_key: ssl_ca needs publish_url');
+        break;
+      }
+      const endpoint = httpEndpoint(cfg.publish_url);
+      if ('problem' in endpoint) {
+        problems.push(`publish_url: ${endpoint.problem.replace(/^url /, '')}`);
+        break;
+      }
+      problems.push(...[targets.refusal(endpoint), tlsSettingsProblem({ sslmode: 'verify-full', ssl_ca: cfg.ssl_ca })].filter((p): p is string => p !== null));
+      break;
+    }
     case 'http': {
       const endpoint = httpEndpoint(cfg.url);
       if ('problem' in endpoint) {

@@ -7,6 +7,19 @@ export interface RotationCheck {
   detail?: string;
 }
 
+/**
+ * What may be known about a promoted value without being secret, saved with the secret in the
+ * transaction that promotes it: a public key (as tags), a certificate's end of validity.
+ */
+export interface ValueFacts {
+  /** Merged into the secret's tags (shown in its metadata; never a secret). */
+  tags?: Record<string, string>;
+  /** The secret's `expires_at` (a certificate's notAfter). */
+  expiresAt?: Date;
+  /** When the next rotation is due, if sooner than the rotation interval (renewal of a certificate). */
+  renewAt?: Date;
+}
+
 /** What a rotator may ask of Strongroom while it works. */
 export interface RotatorContext {
   /**
@@ -44,8 +57,12 @@ export abstract class Rotator {
    * certificate); null: Strongroom generates one. Runs before the value is staged, so it must
    * return the same value when called again for the same step (a resumed attempt).
    */
-  async produce(_secret: SecretEntity, _ctx: RotatorContext, _step: RotationStep): Promise<string | null> {
+  async produce(_secret: SecretEntity, _ctx: RotatorContext, _step: RotationStep, _currentValue?: string): Promise<string | null> {
     return null;
+  }
+  /** Non-secret facts about a value about to be promoted (throws without the value if unusable). */
+  describeValue(_secret: SecretEntity, _value: string): ValueFacts {
+    return {};
   }
   /** Whether `produce` supplies values, also for types Strongroom cannot generate. */
   producesValues(_secret: SecretEntity): boolean {

@@ -20,6 +20,7 @@ import {
 } from '../crypto/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
+import { certificateRenewAt, DEFAULT_RENEW_AT_FRACTION } from '../rotation/rotators/internal-ca/internal-ca.rotator.js';
 import { adminCredentialProblem } from '../rotation/admin-credential.js';
 import { RotatorTargetPolicy } from '../rotation/rotator-target.js';
 import { rotatorSettingsProblems } from '../rotation/rotator-settings.js';
@@ -311,7 +312,7 @@ export class SecretsService {
       updatedAt: now,
       expiresAt,
       lastRotatedAt: null,
-      nextRotationAt: addDays(now, interval),
+      nextRotationAt: this.firstRotationAt(addDays(now, interval), value, dto.rotator as RotatorConfig | undefined),
       rotationIntervalDays: interval,
       rotationStatus: 'none',
       rotator: dto.rotator ? ({ ...dto.rotator } as RotatorConfig) : null,
@@ -340,11 +341,21 @@ export class SecretsService {
    * (ROTATOR_ALLOWED_HOSTS, never link-local or metadata) and the credential a credential type.
    * Checked again at rotation time and at every use (RotationService, the rotator).
    */
+  /** An internal_ca certificate is due for renewal at its fraction of the lifetime, if sooner than the interval. */
+  private firstRotationAt(byInterval: Date, value: string, rotator: RotatorConfig | undefined): Date {
+    if (rotator?.kind !== 'internal_ca') return byInterval;
+    const renewAt = certificateRenewAt(value, rotator.renew_at_fraction ?? DEFAULT_RENEW_AT_FRACTION);
+    return renewAt < byInterval ? renewAt : byInterval;
+  }
+
   private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
-    const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
     const problems = rotatorSettingsProblems(this.rotatorTargets, type, rotator);
-    const adminProblem = adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin);
-    if (adminProblem) problems.push(adminProblem);
+    // ssh_key builds its key pair locally: no admin credential.
+    if (rotator.admin_secret_id !== undefined) {
+      const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
+      const adminProblem = adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin);
+      if (adminProblem) problems.push(adminProblem);
+    }
     if (problems.length > 0) {
       throw new DomainError(DomainErrorCode.InvalidInput, `rotator refused: ${problems.join('; ')}`, { errors: [{ field: 'rotator', problems }] });
     }

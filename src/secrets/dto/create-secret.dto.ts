@@ -5,6 +5,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsString,
   Matches,
   Max,
@@ -21,7 +22,7 @@ import { IsStringMap, MaxBytes } from './validators.js';
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_VALUE_BYTES = 64 * 1024;
 
-export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user', 'redis_acl'] as const;
+export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user', 'redis_acl', 'ssh_key', 'internal_ca'] as const;
 export type RotatorKind = (typeof ROTATOR_KINDS)[number];
 const isKind = (...kinds: RotatorKind[]) => (o: RotatorConfigDto) => (kinds as string[]).includes(o.kind);
 
@@ -80,13 +81,35 @@ export class RotatorConfigDto {
   @MaxLength(2048)
   url: string;
 
+  @ApiPropertyOptional({ example: 'https://keys.internal/ssh', description: 'ssh_key: publish the public key through signed http rotator calls (https only; needs admin_secret_id)' })
+  @IsOmittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  publish_url?: string;
+
   @ApiProperty({
     description:
       'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key)',
   })
+  @ValidateIf((o: RotatorConfigDto) => o.kind !== 'ssh_key' || o.admin_secret_id !== undefined)
   @IsString()
   @Matches(/^sec_[A-Za-z0-9_-]{16}$/, { message: 'admin_secret_id must be a secret id' })
   admin_secret_id: string;
+
+  @ApiPropertyOptional({ example: 90, description: 'internal_ca: lifetime of each issued certificate in days (default 90)' })
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  validity_days?: number;
+
+  @ApiPropertyOptional({ example: 0.66, description: 'internal_ca: renew once this fraction of the certificate lifetime has passed (default 0.66)' })
+  @IsOmittable()
+  @IsNumber()
+  @Min(0.05)
+  @Max(0.95)
+  renew_at_fraction?: number;
 
   @ApiPropertyOptional({ enum: SSL_MODES, default: DEFAULT_SSL_MODE, description: 'postgres_role, mysql_user: TLS to the target; password/MD5 authentication is refused without TLS' })
   @IsOmittable()

@@ -54,7 +54,35 @@ export type RedisAclRotatorConfig = {
   ssl_ca?: string | null;
 };
 
-export type RotatorConfig = PostgresRoleRotatorConfig | HttpRotatorConfig | MysqlUserRotatorConfig | RedisAclRotatorConfig;
+/**
+ * A locally generated Ed25519 key pair (OpenSSH format). With `publish_url` the public key is
+ * published through the http rotator's signed calls (set, test, finish), signed with the
+ * WEBHOOK_SECRET `admin_secret_id`; without it there is no target and no admin credential.
+ */
+export type SshKeyRotatorConfig = {
+  kind: 'ssh_key';
+  publish_url?: string;
+  admin_secret_id?: string;
+  ssl_ca?: string | null;
+};
+
+/** A certificate issued by a CA whose cert+key PEM is the TLS_CERTIFICATE secret `admin_secret_id`. */
+export type InternalCaRotatorConfig = {
+  kind: 'internal_ca';
+  admin_secret_id: string;
+  /** Lifetime of each issued certificate; absent: 90. */
+  validity_days?: number;
+  /** Renewal is due once this fraction of the certificate's lifetime has passed; absent: 0.66. */
+  renew_at_fraction?: number;
+};
+
+export type RotatorConfig =
+  | PostgresRoleRotatorConfig
+  | HttpRotatorConfig
+  | MysqlUserRotatorConfig
+  | RedisAclRotatorConfig
+  | SshKeyRotatorConfig
+  | InternalCaRotatorConfig;
 
 /** A secret's metadata. Its value lives only in the secret store, as versions. */
 @Entity('secrets')
