@@ -43,7 +43,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   if (!config.database.url) embedded = await startEmbeddedPostgres(config.dataDir, config.database.poolSize + 4);
   const databaseUrl = config.database.url ?? embedded!.url;
   // A quick, bounded check first: an unreachable database stops the boot in seconds, by name.
-  if (config.database.url) await checkDatabase(config.database.url);
+  if (config.database.url) await checkDatabase(config.database.url, { caFile: config.tls.databaseCaFile });
 
   let app: NestFastifyApplication | undefined;
   let stopWatching: (() => void) | undefined;

@@ -3,6 +3,8 @@ import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { startTlsPostgresProxy, type TlsPostgresProxy } from '../support/tls-postgres-proxy.js';
 import { createTestCa, type Issued, type TestCa } from '../support/tls-certs.js';
 import { adminToken } from '../support/tokens.js';
 import { startVaultDouble, type VaultDouble } from '../support/vault-double.js';
@@ -185,6 +187,47 @@ describe('Vault over TLS (VAULT_CACERT, VAULT_CLIENT_CERT/KEY, VAULT_TLS_SERVER_
   it('refuses an unreadable VAULT_CACERT at boot with a one-line error', async () => {
     await expect(startTestApp({ env: { ...vaultEnv, VAULT_CACERT: `${vaultCa.dir}/missing.pem` } })).rejects.toThrow(
       /^VAULT_CACERT: cannot read .*missing\.pem \(ENOENT\)$/,
+    );
+  });
+});
+
+describe('PostgreSQL over TLS (sslmode in DATABASE_URL, DATABASE_CA_FILE)', () => {
+  let dbCa: TestCa;
+  let proxy: TlsPostgresProxy;
+  let db: TestDatabase;
+  beforeAll(async () => {
+    dbCa = createTestCa('Database CA');
+    const server = dbCa.issue('postgres');
+    proxy = await startTlsPostgresProxy({ cert: server.cert, key: server.key });
+    db = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await db?.drop();
+    dbCa?.remove();
+  });
+
+  it('runs on a TLS-only PostgreSQL with sslmode=verify-full and DATABASE_CA_FILE', async () => {
+    const app = await startTestApp({
+      db,
+      env: { DATABASE_URL: `${proxy.urlFor(db.name)}?sslmode=verify-full`, DATABASE_CA_FILE: dbCa.certFile },
+    });
+    try {
+      const created = await app.call('POST', `${S}/`, { body: { name: 'db_over_tls', value: 'pg-tls-1', secret_type: 'API_KEY' } });
+      expect(created.status).toBe(201);
+      expect((await app.call('GET', `${S}/${created.body.id}/value`)).body.value).toBe('pg-tls-1');
+      expect(proxy.tlsSessions).toBeGreaterThan(0);
+    } finally {
+      await app.stop();
+    }
+  });
+
+  it('does not boot when the database certificate cannot be verified (no DATABASE_CA_FILE), nor with sslmode=prefer', async () => {
+    await expect(startTestApp({ db, env: { DATABASE_URL: `${proxy.urlFor(db.name)}?sslmode=verify-full` } })).rejects.toThrow(
+      /UNABLE_TO_VERIFY_LEAF_SIGNATURE|unable to verify/,
+    );
+    await expect(startTestApp({ db, env: { DATABASE_URL: `${proxy.urlFor(db.name)}?sslmode=prefer`, DATABASE_CA_FILE: dbCa.certFile } })).rejects.toThrow(
+      /^DATABASE_URL sslmode=prefer is not supported/,
     );
   });
 });
