@@ -1,12 +1,16 @@
-import { copyFileSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, startTestApp, type TestApp } from '../support/app.js';
+import { eventually, startTestApp, TEST_ENCRYPTION_KEY, type TestApp } from '../support/app.js';
+import { startChildApp } from '../support/child-app.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { startTlsPostgresProxy, type TlsPostgresProxy } from '../support/tls-postgres-proxy.js';
 import { createTestCa, type Issued, type TestCa } from '../support/tls-certs.js';
-import { adminToken } from '../support/tokens.js';
+import { adminToken, TEST_JWT_SECRET } from '../support/tokens.js';
 import { startVaultDouble, type VaultDouble } from '../support/vault-double.js';
 
 interface HttpsResult {
@@ -229,5 +233,56 @@ describe('PostgreSQL over TLS (sslmode in DATABASE_URL, DATABASE_CA_FILE)', () =
     await expect(startTestApp({ db, env: { DATABASE_URL: `${proxy.urlFor(db.name)}?sslmode=prefer`, DATABASE_CA_FILE: dbCa.certFile } })).rejects.toThrow(
       /^DATABASE_URL sslmode=prefer is not supported/,
     );
+  });
+
+  it('verify-ca checks the chain but not the host name; require without a CA encrypts without verifying', async () => {
+    const misnamed = dbCa.issue('postgres', { san: ['DNS:db.test'] });
+    const other = await startTlsPostgresProxy({ cert: misnamed.cert, key: misnamed.key });
+    try {
+      const base = other.urlFor(db.name);
+      await expect(startTestApp({ db, env: { DATABASE_URL: `${base}?sslmode=verify-full`, DATABASE_CA_FILE: dbCa.certFile } })).rejects.toThrow(
+        /ERR_TLS_CERT_ALTNAME_INVALID|does not match certificate/,
+      );
+      const envs: Record<string, string>[] = [
+        { DATABASE_URL: `${base}?sslmode=verify-ca`, DATABASE_CA_FILE: dbCa.certFile },
+        { DATABASE_URL: `${base}?sslmode=require` },
+      ];
+      for (const env of envs) {
+        const app = await startTestApp({ db, env });
+        try {
+          expect((await app.call('GET', `${S}/`)).status).toBe(200);
+        } finally {
+          await app.stop();
+        }
+      }
+      expect(other.tlsSessions).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('production without TLS', () => {
+  it('warns once at boot that a TLS-terminating proxy is assumed', async () => {
+    const db = await createTestDatabase();
+    const dataDir = mkdtempSync(join(tmpdir(), 'strongroom-tls-'));
+    const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const service = await startChildApp({
+      NODE_ENV: 'production',
+      DATABASE_URL: db.url,
+      LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      JWT_SECRET: TEST_JWT_SECRET,
+      AUDIT_SIGNING_KEY: signingKey,
+      JOBS_ENABLED: 'false',
+      DATA_DIR: dataDir,
+    });
+    try {
+      const warnings = service.output().match(/TLS_CERT_FILE is not set: serving plain HTTP, a TLS-terminating proxy in front is assumed/g);
+      expect(warnings).toHaveLength(1);
+    } finally {
+      await service.stop();
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
