@@ -1,5 +1,5 @@
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
-import type { AppConfig } from '../config/index.js';
+import { type AppConfig, ConfigError } from '../config/index.js';
 import { fileStamp, readPemFile } from './tls-files.js';
 
 type ServerTls = AppConfig['tls'] & { certFile: string; keyFile: string };
@@ -16,7 +16,11 @@ export function readServerContext(tls: ServerTls): SecureContextOptions {
   };
   if (tls.clientCaFile) options.ca = readPemFile('TLS_CLIENT_CA_FILE', tls.clientCaFile);
   // Fails here (mismatched key, bad PEM) rather than on the first handshake.
-  createSecureContext(options);
+  try {
+    createSecureContext(options);
+  } catch (e) {
+    throw new ConfigError(`TLS_CERT_FILE / TLS_KEY_FILE: not a usable certificate and key (${(e as Error).message.split('\n')[0]})`);
+  }
   return options;
 }
 

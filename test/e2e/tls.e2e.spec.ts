@@ -90,6 +90,17 @@ describe('HTTPS for the API (TLS_CERT_FILE, TLS_KEY_FILE)', () => {
     }
   });
 
+  it('refuses to boot with a certificate that does not match its key, or a missing file, in one line', async () => {
+    const a = ca.issue('a');
+    const b = ca.issue('b');
+    await expect(startTestApp({ env: { TLS_CERT_FILE: a.certFile, TLS_KEY_FILE: b.keyFile } })).rejects.toThrow(
+      /^TLS_CERT_FILE \/ TLS_KEY_FILE: not a usable certificate and key \(.+\)$/,
+    );
+    await expect(startTestApp({ env: { TLS_CERT_FILE: `${ca.dir}/none.crt`, TLS_KEY_FILE: b.keyFile } })).rejects.toThrow(
+      /^TLS_CERT_FILE: cannot read .*none\.crt \(ENOENT\)$/,
+    );
+  });
+
   it('serves a renewed certificate on new connections without a restart', async () => {
     expect((await httpsGet(`${app.url}/health/live`, { ca: ca.cert, token: null })).serial).toBe(first.serial);
     const renewed = ca.issue('strongroom');
