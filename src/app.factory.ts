@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import helmet from '@fastify/helmet';
+import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -19,10 +21,11 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedde
 import { runMigrations } from './database/migrate.js';
 import { Metrics } from './metrics/metrics.service.js';
 import { KeyCheck } from './secrets/key-check.js';
+import { httpsEnabled, httpsServerOptions, watchCertificates } from './tls/https-options.js';
 
 export interface RunningApp {
   app: NestFastifyApplication;
-  /** Base URL the server listens on, e.g. http://127.0.0.1:8000 */
+  /** Base URL the server listens on, e.g. http://127.0.0.1:8000 (https:// with TLS_CERT_FILE) */
   url: string;
   /** The database URL in use (the embedded server's loopback URL when DATABASE_URL is unset). */
   databaseUrl: string;
@@ -40,11 +43,14 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   if (!config.database.url) embedded = await startEmbeddedPostgres(config.dataDir, config.database.poolSize + 4);
   const databaseUrl = config.database.url ?? embedded!.url;
   // A quick, bounded check first: an unreachable database stops the boot in seconds, by name.
-  if (config.database.url) await checkDatabase(config.database.url);
+  if (config.database.url) await checkDatabase(config.database.url, { caFile: config.tls.databaseCaFile });
 
   let app: NestFastifyApplication | undefined;
+  let stopWatching: (() => void) | undefined;
   try {
+    const tls = config.tls;
     const adapter = new FastifyAdapter({
+      ...(httpsEnabled(tls) ? { https: httpsServerOptions(tls) } : {}),
       bodyLimit: config.bodyLimitBytes,
       genReqId: (req: IncomingMessage) => requestIdOf(req),
       trustProxy: config.trustProxy,
@@ -65,8 +71,13 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     app.flushLogs();
     logger.log({ msg: 'Strongroom starting', config: describeConfig(config) });
     for (const warning of keys.warnings) logger.warn(`!!! ${warning}`);
+    if (config.isProduction && !httpsEnabled(tls)) {
+      logger.warn('TLS_CERT_FILE is not set: serving plain HTTP, a TLS-terminating proxy in front is assumed');
+    }
 
     await app.register(helmet, {
+      // Browsers honour HSTS only over HTTPS (ours, or the terminating proxy's): one year, subdomains.
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
       contentSecurityPolicy: {
         directives: {
           defaultSrc: ["'self'"],
@@ -109,19 +120,22 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await app.listen({ port: config.port, host: config.host });
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://127.0.0.1:${port}`;
-    logger.log(`Strongroom listening on ${config.host}:${port}`);
+    const url = `${httpsEnabled(tls) ? 'https' : 'http'}://127.0.0.1:${port}`;
+    if (httpsEnabled(tls)) stopWatching = watchCertificates(app.getHttpServer() as unknown as HttpsServer, tls, new NestLogger('TLS'));
+    logger.log(`Strongroom listening on ${config.host}:${port}${httpsEnabled(tls) ? ' (HTTPS)' : ''}`);
     const running = app;
     return {
       app: running,
       url,
       databaseUrl,
       async close() {
+        stopWatching?.();
         await running.close();
         await embedded?.stop();
       },
     };
   } catch (e) {
+    stopWatching?.();
     await app?.close().catch(() => undefined);
     await embedded?.stop().catch(() => undefined);
     throw e;

@@ -37,7 +37,8 @@ export class AppModule {
         ConfigModule.forRoot(config, keys),
         ClockModule.forRoot(options.clock),
         LoggerModule.forRoot(loggerParams(config)),
-        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize, config.operations),
+        // DATABASE_CA_FILE is for an external PostgreSQL, not the embedded one on loopback.
+        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize, config.operations, config.database.url ? config.tls.databaseCaFile : undefined),
         MetricsModule,
         CryptoModule,
         AuditLogModule,

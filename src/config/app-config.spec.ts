@@ -27,6 +27,9 @@ describe('parseConfig', () => {
     [{ JWT_SECRET: 'too-short' }, /^JWT_SECRET must be at least 32 bytes/],
     [{ USE_VAULT: 'true' }, /^USE_VAULT=true needs VAULT_TOKEN/],
     [{ JOB_CHECK_EXPIRED_SECRETS_CRON: 'daily' }, /^JOB_CHECK_EXPIRED_SECRETS_CRON must be a cron expression/],
+    [{ TLS_CERT_FILE: '/tls/tls.crt' }, /^TLS_CERT_FILE and TLS_KEY_FILE must be set together/],
+    [{ TLS_CLIENT_CA_FILE: '/tls/ca.crt' }, /^TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE/],
+    [{ VAULT_CLIENT_KEY: '/tls/v.key' }, /^VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together/],
   ])('rejects %o with one line naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(message);
   });

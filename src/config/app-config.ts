@@ -165,6 +165,24 @@ export class AppConfig {
     fullVerifyMinutes: number;
   };
 
+  /** Transport security (README "TLS"): HTTPS for the API, TLS to Vault and PostgreSQL. */
+  readonly tls: {
+    /** PEM files; both set: the API serves HTTPS, reloaded when they change. */
+    certFile?: string;
+    keyFile?: string;
+    /** Set: every connection must present a client certificate issued by this CA (mTLS). */
+    clientCaFile?: string;
+    /** How often the certificate files are checked for a change. */
+    reloadIntervalMs: number;
+    /** Vault's CLI names: VAULT_CACERT, VAULT_CLIENT_CERT/KEY, VAULT_TLS_SERVER_NAME. */
+    vaultCaCert?: string;
+    vaultClientCert?: string;
+    vaultClientKey?: string;
+    vaultServerName?: string;
+    /** Root certificate(s) for PostgreSQL; sslmode comes from DATABASE_URL. */
+    databaseCaFile?: string;
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -326,6 +344,7 @@ export function parseConfig(env: Env): AppConfig {
       takeoverMs: int(env, 'AUDIT_SEALER_TAKEOVER_MS', 1000, 50, 60_000),
       fullVerifyMinutes: int(env, 'AUDIT_FULL_VERIFY_MINUTES', 60, 1, 10_080),
     },
+    tls: tlsConfig(env),
   });
 
   if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {
@@ -345,6 +364,24 @@ export function parseConfig(env: Env): AppConfig {
     }
   }
   return config;
+}
+
+function tlsConfig(env: Env): AppConfig['tls'] {
+  const tls: AppConfig['tls'] = {
+    certFile: str(env, 'TLS_CERT_FILE'),
+    keyFile: str(env, 'TLS_KEY_FILE'),
+    clientCaFile: str(env, 'TLS_CLIENT_CA_FILE'),
+    reloadIntervalMs: int(env, 'TLS_RELOAD_INTERVAL_MS', 5000, 100, 3_600_000),
+    vaultCaCert: str(env, 'VAULT_CACERT'),
+    vaultClientCert: str(env, 'VAULT_CLIENT_CERT'),
+    vaultClientKey: str(env, 'VAULT_CLIENT_KEY'),
+    vaultServerName: str(env, 'VAULT_TLS_SERVER_NAME'),
+    databaseCaFile: str(env, 'DATABASE_CA_FILE'),
+  };
+  if (!tls.certFile !== !tls.keyFile) throw new ConfigError('TLS_CERT_FILE and TLS_KEY_FILE must be set together (HTTPS needs both)');
+  if (tls.clientCaFile && !tls.certFile) throw new ConfigError('TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE (client certificates need HTTPS)');
+  if (!tls.vaultClientCert !== !tls.vaultClientKey) throw new ConfigError('VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together');
+  return tls;
 }
 
 /** The process environment, read here and nowhere else. */

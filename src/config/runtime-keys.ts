@@ -104,6 +104,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     jwt: config.auth.jwksUri ? `JWKS ${config.auth.jwksUri}` : 'HS256 (JWT_SECRET, masked)',
     audit: config.audit.enabled,
     rotation: config.rotation.enabled,
+    transport: config.tls.certFile ? (config.tls.clientCaFile ? 'https, client certificates required' : 'https') : 'http',
     rotatorAllowedHosts: [...config.rotators.allowedHosts.names, ...config.rotators.allowedHosts.networks.map((n) => `${n.address}/${n.prefix}`)].join(',') || 'none',
   };
 }

@@ -1,5 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { BoundedClient } from './bounded-client.js';
+import { pgTarget } from './database-tls.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
@@ -14,10 +15,17 @@ export interface DatabaseTimeouts {
 const DEFAULT_TIMEOUTS: DatabaseTimeouts = { statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 30_000, acquireTimeoutMs: 5_000 };
 
 /** One definition of the database connection for the app, the CLI and the tests. */
-export function dataSourceOptions(url: string, poolSize: number, timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS): DataSourceOptions {
+export function dataSourceOptions(
+  url: string,
+  poolSize: number,
+  timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS,
+  /** DATABASE_CA_FILE; TLS otherwise follows sslmode in the URL (database-tls.ts). */
+  caFile?: string,
+): DataSourceOptions {
+  const target = pgTarget(url, caFile);
   return {
     type: 'postgres',
-    url,
+    url: target.url,
     entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'schema_migrations',
@@ -35,6 +43,7 @@ export function dataSourceOptions(url: string, poolSize: number, timeouts: Datab
       idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
       keepAlive: true,
       Client: BoundedClient,
+      ...(target.ssl === undefined ? {} : { ssl: target.ssl }),
     },
     logging: false,
   };

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { ConfigError } from '../config/index.js';
+import { pgTarget } from './database-tls.js';
 
 /** The database cannot be reached (it may come back): the boot stops and the orchestrator retries. */
 export class DatabaseUnreachableError extends Error {
@@ -34,10 +35,19 @@ export function databaseAddress(url: string): string {
  * database ends the boot in seconds with one message naming the address and the cause, rather
  * than after TypeORM's long retry loop and its stack traces.
  */
-export async function checkDatabase(url: string, { attempts = 5, delayMs = 1000, timeoutMs = 5000 } = {}): Promise<void> {
+export async function checkDatabase(
+  url: string,
+  { attempts = 5, delayMs = 1000, timeoutMs = 5000, caFile }: { attempts?: number; delayMs?: number; timeoutMs?: number; caFile?: string } = {},
+): Promise<void> {
   const where = databaseAddress(url);
+  const target = pgTarget(url, caFile);
   for (let attempt = 1; ; attempt++) {
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, application_name: 'strongroom' });
+    const client = new pg.Client({
+      connectionString: target.url,
+      ...(target.ssl === undefined ? {} : { ssl: target.ssl }),
+      connectionTimeoutMillis: timeoutMs,
+      application_name: 'strongroom',
+    });
     try {
       await client.connect();
       await client.query('SELECT 1');

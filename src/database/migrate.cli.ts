@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   }
   const config = parseConfig(readProcessEnv());
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.dataDir, 2);
-  const ds = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 2, config.operations));
+  const ds = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 2, config.operations, embedded ? undefined : config.tls.databaseCaFile));
   await ds.initialize();
   try {
     const done = await runMigrations(ds);

@@ -20,6 +20,16 @@ export interface VaultSettings {
   namespace?: string;
   /** Per-request timeout; none by default. */
   requestTimeoutMs?: number;
+  /** TLS to an https:// Vault: CA bundle, client certificate and key (PEM), SNI/verified name. */
+  tls?: VaultTlsSettings;
+}
+
+export interface VaultTlsSettings {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  /** Name sent as SNI and checked against Vault's certificate instead of the URL's host. */
+  servername?: string;
 }
 
 export interface VaultHealth {
@@ -48,6 +58,22 @@ export interface VaultConnectionOptions {
 type Action = 'renew' | 'login' | 'check';
 
 const noop = (): void => undefined;
+
+/** node-vault's request options: the timeout, and TLS settings for its https.Agent (`agentOptions`). */
+function requestOptions(settings: VaultSettings): Record<string, unknown> | undefined {
+  const options: Record<string, unknown> = {};
+  if (settings.requestTimeoutMs) options.timeout = settings.requestTimeoutMs;
+  const tls = settings.tls;
+  if (tls && (tls.ca || tls.cert || tls.servername)) {
+    // tls.connect verifies the certificate against `servername` when set (else the URL's host).
+    options.agentOptions = {
+      ...(tls.ca ? { ca: tls.ca } : {}),
+      ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+      ...(tls.servername ? { servername: tls.servername } : {}),
+    };
+  }
+  return Object.keys(options).length > 0 ? options : undefined;
+}
 
 /** A 403 about the token (unknown, expired, revoked, or none sent), not a policy refusal. */
 function isTokenRejection(info: VaultErrorInfo): boolean {
@@ -118,7 +144,7 @@ export class VaultConnection {
       namespace: settings.namespace,
       // node-vault's debug output includes request bodies, i.e. secret payloads: never enable it.
       debug: noop,
-      requestOptions: settings.requestTimeoutMs ? { timeout: settings.requestTimeoutMs } : undefined,
+      requestOptions: requestOptions(settings),
     });
     // node-vault falls back to VAULT_TOKEN / VAULT_NAMESPACE / VAULT_PREFIX from the environment for
     // whatever is not configured; settings are the only source here.

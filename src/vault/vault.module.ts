@@ -1,7 +1,8 @@
 import { Module, type OnApplicationShutdown, type OnModuleInit, Inject, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/index.js';
 import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
-import { VaultConnection } from './vault-client.js';
+import { readPemFile } from '../tls/tls-files.js';
+import { VaultConnection, type VaultTlsSettings } from './vault-client.js';
 
 /** The Vault secret store when USE_VAULT=true, else null (token provider: VAULT_STORE). */
 export const VAULT_STORE = Symbol('VAULT_STORE');
@@ -14,6 +15,18 @@ const VAULT_CONNECTION = Symbol('VAULT_CONNECTION');
  */
 export function vaultMaxVersions(versionsRetained: number): number {
   return Math.max(10, versionsRetained + 2);
+}
+
+/** VAULT_CACERT, VAULT_CLIENT_CERT/KEY, VAULT_TLS_SERVER_NAME (read once at boot; unreadable: ConfigError). */
+function vaultTls(config: AppConfig): VaultTlsSettings | undefined {
+  const t = config.tls;
+  if (!t.vaultCaCert && !t.vaultClientCert && !t.vaultServerName) return undefined;
+  return {
+    ca: t.vaultCaCert ? readPemFile('VAULT_CACERT', t.vaultCaCert) : undefined,
+    cert: t.vaultClientCert ? readPemFile('VAULT_CLIENT_CERT', t.vaultClientCert) : undefined,
+    key: t.vaultClientKey ? readPemFile('VAULT_CLIENT_KEY', t.vaultClientKey) : undefined,
+    servername: t.vaultServerName,
+  };
 }
 
 class VaultLifecycle implements OnModuleInit, OnApplicationShutdown {
@@ -44,6 +57,7 @@ class VaultLifecycle implements OnModuleInit, OnApplicationShutdown {
               secretId: config.vault.secretId,
               namespace: config.vault.namespace,
               requestTimeoutMs: config.vault.requestTimeoutMs,
+              tls: vaultTls(config),
             })
           : null,
     },

@@ -13,6 +13,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import { posix } from 'node:path';
 
 // ------------------------------------------------------------------------------------------------
@@ -36,6 +37,8 @@ export interface VaultDoubleOptions {
   upgradeWindowMs?: number;
   /** Mount of the AppRole auth method. Default `approle`. */
   approleMount?: string;
+  /** Serve HTTPS with this certificate and key (PEM); `ca` set: clients must present a certificate it issued. */
+  https?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
 }
 
 export interface TokenOptions {
@@ -496,6 +499,7 @@ class VaultDoubleServer implements VaultDouble {
   port = 0;
 
   private server: Server;
+  private readonly scheme: 'http' | 'https';
   private readonly sockets = new Set<Socket>();
   private isSealed: boolean;
   private initialized = true;
@@ -523,7 +527,14 @@ class VaultDoubleServer implements VaultDouble {
     const root = this.tokens.get(this.rootToken);
     if (root) root.path = 'auth/token/root';
     if (options.premountKv ?? true) this.mountKv(this.kvMount, 2);
-    this.server = createServer((socket) => this.accept(socket));
+    const https = options.https;
+    this.scheme = https ? 'https' : 'http';
+    this.server = https
+      ? createTlsServer(
+          { cert: https.cert, key: https.key, ...(https.ca ? { ca: https.ca, requestCert: true, rejectUnauthorized: true } : {}) },
+          (socket) => this.accept(socket),
+        )
+      : createServer((socket) => this.accept(socket));
   }
 
   listen(): Promise<void> {
@@ -536,7 +547,7 @@ class VaultDoubleServer implements VaultDouble {
           return;
         }
         this.port = address.port;
-        this.url = `http://127.0.0.1:${address.port}`;
+        this.url = `${this.scheme}://127.0.0.1:${address.port}`;
         resolve();
       });
     });
