@@ -330,7 +330,8 @@ export function parseConfig(env: Env): AppConfig {
     operations: {
       statementTimeoutMs: int(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
       idleInTransactionTimeoutMs: int(env, 'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 30_000, 100, 3_600_000),
-      acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', 5_000, 100, 600_000),
+      // The embedded database serves one transaction at a time, so a burst queues longer there.
+      acquireTimeoutMs: int(env, 'DATABASE_ACQUIRE_TIMEOUT_MS', env.DATABASE_URL ? 5_000 : 30_000, 100, 600_000),
       requestTimeoutMs: int(env, 'REQUEST_TIMEOUT_MS', 120_000, 100, 3_600_000),
       retryAfterSeconds: int(env, 'RETRY_AFTER_SECONDS', 5, 1, 3600),
       shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 20_000, 100, 600_000),

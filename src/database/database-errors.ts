@@ -30,7 +30,8 @@ export function isDatabaseUnavailable(e: unknown, depth = 0): boolean {
   const code = typeof err.code === 'string' ? err.code : '';
   const message = typeof err.message === 'string' ? err.message : '';
   if (UNAVAILABLE_CODES.has(code) || (code.startsWith('08') && code.length === 5) || UNAVAILABLE_ERRNO.has(code)) return true;
-  if (code === '55P03' && message.includes('lock timeout')) return true;
+  // lock_timeout, or the embedded database's bounded wait for another connection's transaction.
+  if (code === '55P03' && (message.includes('lock timeout') || message.startsWith('embedded database: waited'))) return true;
   if (UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) return true;
   return isDatabaseUnavailable(err.driverError, depth + 1) || isDatabaseUnavailable(err.cause, depth + 1);
 }

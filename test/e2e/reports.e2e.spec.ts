@@ -409,7 +409,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     expect((await verifyCli(file, '--public-key', otherKey)).code).toBe(1);
     expect((await verifyCli(join(dir, 'missing.json'), '--public-key', publicKeyFile)).code).toBe(2);
     expect((await verifyCli(file)).code).toBe(2); // no key given and none configured
-  }, 60_000);
+  }, 240_000); // five runs of the CLI, each a fresh Node process compiling on the fly
 
   it('GET /secrets/audit/report returns the latest stored report, or a fresh one that compares with it', async () => {
     const latest = await app.call('GET', `${S}/audit/report`, { token: auditorToken() });
@@ -601,7 +601,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
       const result = await verifyCli(file, '--public-key', publicKeyFile);
       expect(result.code, result.out).toBe(0);
     }
-  }, 60_000);
+  }, 180_000);
 
   it('lists stored reports, newest first, with kind, period, generated_at and sha256, paginated', async () => {
     const seen: Array<{ id: string; kind: string; sha256: string; period: { from: string; to: string }; generated_at: string }> = [];
