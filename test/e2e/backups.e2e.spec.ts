@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, TEST_ENCRYPTION_KEY, type TestApp } from '../support/app.js';
 import { connect, createTestDatabase, EMBEDDED_DB, type TestDatabase } from '../support/database.js';
 import { auditorToken } from '../support/tokens.js';
+import { startVaultDouble, type VaultDouble } from '../support/vault-double.js';
 
 const exec = promisify(execFile);
 const ROOT = process.cwd();
@@ -135,6 +136,11 @@ describe.skipIf(EMBEDDED_DB)('backups', () => {
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(/^valid: bk_/);
+    // Signed by the embedded key, but not by the key the operator trusts: refused.
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const foreign = await cli('backup-verify', [bundle, '--public-key', other]);
+    expect(foreign.code).toBe(1);
+    expect(foreign.stderr).toMatch(/^backup:verify: refused: the bundle is signed by ed25519:\S+, not by the given public key/);
   }, 120_000);
 
   it('restores into a fresh database under another key: every value of every version reads back identical', async () => {
@@ -238,4 +244,72 @@ describe.skipIf(EMBEDDED_DB)('backups', () => {
       expect(res.stdout).toMatch(/^usage: npm run backup:/);
     }
   }, 120_000);
+});
+
+describe.skipIf(EMBEDDED_DB)('backups of the Vault store', () => {
+  let source: VaultDouble;
+  let target: VaultDouble;
+  let app: TestApp;
+  let work: string;
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'strongroom-backups-vault-'));
+    source = await startVaultDouble();
+    target = await startVaultDouble();
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await source?.close();
+    await target?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('restores Vault-stored values (plain and envelope-encrypted) into an empty Vault and database', async () => {
+    const identity = await generateX25519Identity();
+    const identityFile = join(work, 'backup.key');
+    writeFileSync(identityFile, `${identity}\n`);
+    const vaultEnv = (v: VaultDouble) => ({ USE_VAULT: 'true', VAULT_URL: v.url, VAULT_TOKEN: v.rootToken });
+    app = await startTestApp({ env: { ...vaultEnv(source), BACKUP_RECIPIENTS: await identityToRecipient(identity), BACKUP_DIR: join(work, 'bundles') } });
+    const secrets: { id: string; values: string[] }[] = [];
+    for (const body of [
+      { name: 'v_plain', secret_type: 'API_KEY', value: 'vault-plain-value-1', encrypt_locally: false },
+      { name: 'v_envelope', secret_type: 'DATABASE_PASSWORD', value: 'vault-envelope-value-1', encrypt_locally: true },
+    ]) {
+      const res = await app.call('POST', '/api/v1/secrets', { body });
+      expect(res.status).toBe(201);
+      secrets.push({ id: res.body.id, values: [body.value] });
+    }
+    expect((await app.call('PUT', `/api/v1/secrets/${secrets[0]!.id}/value`, { body: { value: 'vault-plain-value-2' } })).status).toBe(200);
+    secrets[0]!.values.push('vault-plain-value-2');
+    const backup = await app.call('POST', '/api/v1/backups');
+    expect(backup.status).toBe(201);
+
+    const db = await createTestDatabase();
+    const dataDir = mkdtempSync(join(work, 'target-'));
+    try {
+      const res = await cli('backup-restore', [join(work, 'bundles', backup.body.file), '--identity', identityFile], {
+        DATABASE_URL: db.url,
+        DATA_DIR: dataDir,
+        LOCAL_ENCRYPTION_KEY: TARGET_KEY,
+        ...vaultEnv(target),
+      });
+      expect(res.stderr).toBe('');
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/: 2 secrets, 3 versions \(3 values, 0 destroyed\)/);
+      const restored = await startTestApp({ db, env: { LOCAL_ENCRYPTION_KEY: TARGET_KEY, ...vaultEnv(target) } });
+      try {
+        for (const s of secrets) {
+          for (const [i, v] of s.values.entries()) {
+            expect((await restored.call('GET', `/api/v1/secrets/${s.id}/value?version=${i + 1}`)).body.value).toBe(v);
+          }
+        }
+        // The values are in the target Vault, not read back from the source one.
+        expect(JSON.stringify(target.rawVersions('kv', `ytempire/secrets/${secrets[0]!.id}`))).toContain('vault-plain-value-2');
+      } finally {
+        await restored.stop();
+      }
+    } finally {
+      await db.drop().catch(() => undefined);
+    }
+  }, 180_000);
 });
