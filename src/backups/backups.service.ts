@@ -32,7 +32,7 @@ import type { BackupListDto, BackupSummaryDto } from './dto/backup.dto.js';
 
 const PAGE = 200;
 const MANIFEST = '.manifest.json';
-const ID_PATTERN = /^bk_\d{8}T\d{6}Z_[0-9a-f]{8}$/;
+const ID_PATTERN = /^bk_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
 
 /**
  * Writes backup bundles (backup-format.ts) to BACKUP_DIR and lists them. Values are read through
@@ -71,7 +71,8 @@ export class BackupsService {
     const dir = this.config.backups.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const now = this.clock.now();
-    const id = `bk_${now.toISOString().replace(/[-:]|\.\d+/g, '')}_${randomBytes(4).toString('hex')}`;
+    // Millisecond timestamps: ids sort by time, which is what retention keeps by.
+    const id = `bk_${now.toISOString().replace(/[-:.]/g, '')}_${randomBytes(4).toString('hex')}`;
     const file = `${id}.jsonl`;
     const partial = join(dir, `.${file}.partial`);
     const content = createHash('sha256');

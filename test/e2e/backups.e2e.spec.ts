@@ -138,7 +138,8 @@ describe.skipIf(EMBEDDED_DB)('backups', () => {
     expect(res.stdout).toMatch(/^valid: bk_/);
     // Signed by the embedded key, but not by the key the operator trusts: refused.
     const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const foreign = await cli('backup-verify', [bundle, '--public-key', other]);
+    writeFileSync(join(work, 'other.pub'), other);
+    const foreign = await cli('backup-verify', [bundle, '--public-key', join(work, 'other.pub')]);
     expect(foreign.code).toBe(1);
     expect(foreign.stderr).toMatch(/^backup:verify: refused: the bundle is signed by ed25519:\S+, not by the given public key/);
   }, 120_000);
