@@ -29,8 +29,24 @@ import {
   signBundle,
 } from './backup-format.js';
 import type { BackupListDto, BackupSummaryDto } from './dto/backup.dto.js';
+import type { SecretResponseDto } from '../secrets/dto/secret-response.dto.js';
+
+/** `fn` over `items`, at most `limit` at once, results in input order. */
+async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
 
 const PAGE = 200;
+const CONCURRENCY = 4;
 const MANIFEST = '.manifest.json';
 const ID_PATTERN = /^bk_\d{8}T\d{9}Z_[0-9a-f]{8}$/;
 
@@ -103,27 +119,14 @@ export class BackupsService {
         // Listing and version metadata in their own audit scope: this request's audit row names
         // the backup, not the last secret read.
         const page = await runInAuditScope({}, () => this.secrets.list({ limit: PAGE, cursor } as never));
-        for (const s of page.items) {
-          const versions = await runInAuditScope({}, () => this.secrets.listVersions(s.id));
-          const out: BundleVersion[] = [];
-          for (const v of versions.sort((a, b) => a.version - b.version)) {
-            const entry: BundleVersion = { ...v, value: null };
-            if (v.state !== 'destroyed') {
-              try {
-                entry.value = await sealValue(recipients, await this.readVersion(s.id, v.version));
-              } catch (e) {
-                // A version the store lost is recorded (restored as destroyed), not a failed backup.
-                entry.unreadable = (e as Error).message;
-              }
-            }
-            out.push(entry);
-            counts.versions++;
-            if (entry.value !== null) counts.values++;
-          }
-          const { deleted_at: _deleted, ...secret } = s;
-          const line: BundleSecret = { kind: 'secret', secret, versions: out };
+        // A page's secrets are read and encrypted a few at a time (database round trips overlap),
+        // and written in order.
+        const lines = await mapBounded(page.items, CONCURRENCY, (s) => this.record(s, recipients));
+        for (const { line, versions, values } of lines) {
           await write(JSON.stringify(line) + '\n');
           counts.secrets++;
+          counts.versions += versions;
+          counts.values += values;
         }
         cursor = page.next_cursor ?? undefined;
       } while (cursor);
@@ -154,6 +157,26 @@ export class BackupsService {
     annotateAudit({ details: { backup_id: id, secrets: counts.secrets, versions: counts.versions } });
     await this.prune();
     return summary;
+  }
+
+  /** One secret's bundle line: metadata, and every version with its value sealed to the recipients. */
+  private async record(s: SecretResponseDto, recipients: string[]): Promise<{ line: BundleSecret; versions: number; values: number }> {
+    const versions = await runInAuditScope({}, () => this.secrets.listVersions(s.id));
+    const out: BundleVersion[] = [];
+    for (const v of versions.sort((a, b) => a.version - b.version)) {
+      const entry: BundleVersion = { ...v, value: null };
+      if (v.state !== 'destroyed') {
+        try {
+          entry.value = await sealValue(recipients, await this.readVersion(s.id, v.version));
+        } catch (e) {
+          // A version the store lost is recorded (restored as destroyed), not a failed backup.
+          entry.unreadable = (e as Error).message;
+        }
+      }
+      out.push(entry);
+    }
+    const { deleted_at: _deleted, ...secret } = s;
+    return { line: { kind: 'secret', secret, versions: out }, versions: out.length, values: out.filter((v) => v.value !== null).length };
   }
 
   async list(): Promise<BackupListDto> {
