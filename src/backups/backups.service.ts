@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -9,11 +9,11 @@ import { annotateAudit, runInAuditScope } from '../audit-log/audit-scope.js';
 import { chainHead } from '../audit/audit-rows.js';
 import { keyIdOf, privateKeyFromPem, publicKeyPem } from '../audit/checkpoint-signature.js';
 import { AuditCheckpoints } from '../audit/checkpoints/audit-checkpoints.js';
-import { createPublicKey, type KeyObject } from 'node:crypto';
 import { Clock } from '../clock/clock.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { AppConfig, RuntimeKeys } from '../config/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import type { SecretResponseDto } from '../secrets/dto/secret-response.dto.js';
 import { SecretsService } from '../secrets/secrets.service.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { SecretStores } from '../secrets/store/secret-stores.js';
@@ -29,7 +29,6 @@ import {
   signBundle,
 } from './backup-format.js';
 import type { BackupListDto, BackupSummaryDto } from './dto/backup.dto.js';
-import type { SecretResponseDto } from '../secrets/dto/secret-response.dto.js';
 
 /** `fn` over `items`, at most `limit` at once, results in input order. */
 async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
