@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditLogModule } from './audit-log/audit-log.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { BackupsModule } from './backups/backups.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './clock/clock.js';
 import { ClockModule } from './clock/clock.module.js';
@@ -53,6 +54,7 @@ export class AppModule {
         IntegrityModule,
         HealthModule,
         FleetMetricsModule,
+        BackupsModule,
       ],
     };
   }

@@ -28,6 +28,8 @@ const COMPILED = {
   'audit:verify': 'src/audit/cli/audit-verify.cli.js',
   'report:verify': 'src/reports/cli/report-verify.cli.js',
   'migration:run': 'src/database/migrate.cli.js',
+  'backup:verify': 'src/backups/cli/backup-verify.cli.js',
+  'backup:restore': 'src/backups/cli/backup-restore.cli.js',
 } as const;
 
 describe('command-line tools', () => {

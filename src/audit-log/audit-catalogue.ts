@@ -44,6 +44,9 @@ export const AuditAction = {
   KeyRewrapped: 'key.rewrapped',
   AlertsRead: 'alert.list_read',
   FindingsRead: 'finding.list_read',
+  BackupCreated: 'backup.created',
+  BackupsListed: 'backup.listed',
+  BackupRestored: 'backup.restored',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

@@ -29,6 +29,6 @@ import { AuditSealer } from './sealer/audit-sealer.js';
     AccessPatternAnalysis,
     AuditSecretsAccessJob,
   ],
-  exports: [SecurityFindings, AuditVerifier],
+  exports: [SecurityFindings, AuditVerifier, AuditCheckpoints],
 })
 export class AuditModule {}

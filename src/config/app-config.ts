@@ -183,6 +183,16 @@ export class AppConfig {
     databaseCaFile?: string;
   };
 
+  /** Backup bundles (src/backups/README.md). */
+  readonly backups: {
+    /** Where POST /api/v1/backups writes bundles (BACKUP_DIR, default <DATA_DIR>/backups). */
+    dir: string;
+    /** How many bundles are kept; older ones are deleted after each backup. */
+    retained: number;
+    /** age public keys (age1…) every value is encrypted to; empty: backups are refused. */
+    recipients: string[];
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -346,6 +356,14 @@ export function parseConfig(env: Env): AppConfig {
       fullVerifyMinutes: int(env, 'AUDIT_FULL_VERIFY_MINUTES', 60, 1, 10_080),
     },
     tls: tlsConfig(env),
+    backups: {
+      dir: str(env, 'BACKUP_DIR', `${str(env, 'DATA_DIR', './data').replace(/\/+$/, '')}/backups`),
+      retained: int(env, 'BACKUP_RETAINED', 7, 1, 10_000),
+      recipients: list(env, 'BACKUP_RECIPIENTS').map((r) => {
+        if (!/^age1[02-9ac-hj-np-z]{20,}$/.test(r)) throw new ConfigError(`BACKUP_RECIPIENTS entry "${r.slice(0, 12)}…" is not an age public key (age1…)`);
+        return r;
+      }),
+    },
   });
 
   if (config.vault.enabled && !config.vault.token && !(config.vault.roleId && config.vault.secretId)) {

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { connect } from '../support/database.js';
 import { auditorToken } from '../support/tokens.js';
@@ -17,7 +18,7 @@ describe('audit rows of successful calls, for every /api/v1 operation', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    app = await startTestApp();
+    app = await startTestApp({ env: { BACKUP_RECIPIENTS: await identityToRecipient(await generateX25519Identity()) } });
     db = await connect(app.db.url);
   });
   afterAll(async () => {
@@ -58,6 +59,8 @@ describe('audit rows of successful calls, for every /api/v1 operation', () => {
     { method: 'GET', path: '/api/v1/audit/findings', expect: ['finding.list_read'], run: c('GET', '/api/v1/audit/findings') },
     { method: 'GET', path: '/api/v1/alerts', expect: ['alert.list_read'], run: c('GET', '/api/v1/alerts', undefined, auditorToken()) },
     { method: 'GET', path: '/api/v1/jobs', expect: ['job.runs_read'], run: c('GET', '/api/v1/jobs', undefined, auditorToken()) },
+    { method: 'POST', path: '/api/v1/backups', expect: ['backup.created'], run: c('POST', '/api/v1/backups') },
+    { method: 'GET', path: '/api/v1/backups', expect: ['backup.listed'], run: c('GET', '/api/v1/backups', undefined, auditorToken()) },
     { method: 'POST', path: '/api/v1/jobs/{name}/run', expect: ['job.run_requested'], run: c('POST', '/api/v1/jobs/cleanup_old_secret_versions/run') },
   ];
 

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { SecretsModule } from '../secrets/secrets.module.js';
+import { BackupsController } from './backups.controller.js';
+import { BackupsService } from './backups.service.js';
+
+@Module({
+  imports: [SecretsModule],
+  controllers: [BackupsController],
+  providers: [BackupsService],
+})
+export class BackupsModule {}

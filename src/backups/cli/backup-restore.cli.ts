@@ -1,0 +1,81 @@
+/**
+ * `npm run backup:restore -- FILE --identity KEYFILE [--public-key KEY]`: restores a backup
+ * bundle into the (empty) database of DATABASE_URL, migrated first, re-encrypting every value
+ * under this deployment's LOCAL_ENCRYPTION_KEY. Exit status: 0 restored, 1 refused or failed,
+ * 2 usage error, 78 configuration error.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadRuntimeKeys, parseConfig, readProcessEnv } from '../../config/index.js';
+import { BundleError, parseIdentityFile } from '../backup-format.js';
+import { openRestoreContext } from '../backup-restore.context.js';
+import { fail, publicKeyOption } from './cli-support.js';
+
+const USAGE = `usage: npm run backup:restore -- FILE --identity KEYFILE [--public-key KEY]
+       (in the image: node dist/src/backups/cli/backup-restore.cli.js FILE --identity KEYFILE)
+
+Restores a backup bundle into the database of DATABASE_URL (or the embedded one in DATA_DIR),
+which is migrated first and must hold no secret. The bundle's checksum and signature are checked
+first; each value is decrypted with the age identity, re-encrypted under LOCAL_ENCRYPTION_KEY
+through the normal write path, read back and checked against its fingerprint. All or nothing:
+one transaction. Secrets of the Vault store need USE_VAULT and the Vault settings.
+
+  FILE              a bundle from BACKUP_DIR
+  --identity KEYFILE an age identity file (as age-keygen writes it) for one of BACKUP_RECIPIENTS
+  --public-key KEY  the audit public key the bundle must be signed by (file, PEM or base64)
+
+exit code: 0 restored, 1 refused or failed, 2 usage error, 78 configuration error`;
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: { help: { type: 'boolean', short: 'h' }, identity: { type: 'string', short: 'i' }, 'public-key': { type: 'string' } },
+    });
+  } catch (e) {
+    process.stderr.write(`backup:restore: ${(e as Error).message}\n${USAGE}\n`);
+    process.exit(2);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (parsed.positionals.length !== 1 || !parsed.values.identity) {
+    process.stderr.write(`backup:restore: FILE and --identity KEYFILE are required\n${USAGE}\n`);
+    process.exit(2);
+  }
+  let identities: string[];
+  try {
+    identities = parseIdentityFile(readFileSync(parsed.values.identity, 'utf8'));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    fail('backup:restore', `--identity: ${code ? `cannot read ${parsed.values.identity} (${code})` : (e as Error).message}`, 2);
+  }
+  let trusted;
+  try {
+    trusted = publicKeyOption(parsed.values['public-key']);
+  } catch (e) {
+    fail('backup:restore', (e as Error).message, 2);
+  }
+  // Jobs and task workers off: nothing but the restore writes while it runs.
+  const config = parseConfig({ ...readProcessEnv(), JOBS_ENABLED: 'false', TASK_WORKER_ENABLED: 'false' });
+  const keys = loadRuntimeKeys(config);
+  const ctx = await openRestoreContext(config, keys);
+  try {
+    const r = await ctx.restorer.restore(parsed.positionals[0]!, identities, trusted);
+    process.stdout.write(
+      `restored ${r.id}: ${r.secrets} secrets, ${r.versions} versions (${r.values} values, ${r.destroyed} destroyed); ` +
+        'every value decrypts and matches its fingerprint\n',
+    );
+  } finally {
+    await ctx.close();
+  }
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError) fail('backup:restore', `configuration error: ${e.message}`, 78);
+  if (e instanceof BundleError) fail('backup:restore', `refused: ${e.message}`, 1);
+  fail('backup:restore', `failed: ${(e as Error).message}`, 1);
+});
