@@ -459,13 +459,19 @@ describe('VaultConnection', () => {
     await c.start();
     const first = c.client.token;
     const logins = () => double.requests.filter((r) => r.path === 'auth/approle/login');
-    await vi.waitFor(() => expect(logins()).toHaveLength(2), { timeout: 5000, interval: 50 });
+    // The double records the login request before the client has its answer: wait for the token too.
+    await vi.waitFor(
+      () => {
+        expect(logins()).toHaveLength(2);
+        expect(c.client.token).not.toBe(first);
+      },
+      { timeout: 5000, interval: 50 },
+    );
     expect(double.requests.slice(0, 3).map((r) => r.path)).toEqual([
       'auth/approle/login',
       'auth/token/renew-self',
       'auth/approle/login',
     ]);
-    expect(c.client.token).not.toBe(first);
     expect(double.hasToken(c.client.token)).toBe(true);
     c.stop();
   });
