@@ -72,17 +72,23 @@ describe('the audit sealer', () => {
     // Not committed: not visible, not counted; the verdict covers what has committed.
     const verify = await app.call('GET', '/api/v1/audit/verify');
     expect(verify.body).toMatchObject({ valid: true, unsealed: 0 });
-    await writer.query('COMMIT');
-    // Committed but (with the sealer held off by this open pass lock) not yet sealed: counted.
-    await writer.query('BEGIN');
-    await writer.query("SELECT pg_advisory_xact_lock((SELECT ('x' || substr(encode(sha256('strongroom:audit-seal'), 'hex'), 1, 16))::bit(64)::bigint))");
-    await eventually(async () => (await db.query("SELECT count(*)::int AS n FROM audit_events WHERE seq IS NULL AND request_id = 'open-during-verify'")).rows[0].n === 1);
-    const unsealed = (await db.query('SELECT count(*)::int AS n FROM audit_events WHERE seq IS NULL')).rows[0].n as number;
-    expect(unsealed).toBeGreaterThan(0);
-    const metrics = await app.call('GET', '/metrics', { token: null });
-    expect(metrics.text).toMatch(new RegExp(`^audit_unsealed_rows ${unsealed}$`, 'm'));
-    expect(metrics.text).toMatch(/^audit_seal_lag_seconds \d/m);
-    await writer.query('COMMIT');
+    // Committed but (with the sealer held off by the pass lock, taken before the commit so no pass
+    // can slip in between) not yet sealed: counted.
+    const locker = await connect(app.db.url);
+    try {
+      await locker.query('BEGIN');
+      await locker.query("SELECT pg_advisory_xact_lock((SELECT ('x' || substr(encode(sha256('strongroom:audit-seal'), 'hex'), 1, 16))::bit(64)::bigint))");
+      await writer.query('COMMIT');
+      await eventually(async () => (await db.query("SELECT count(*)::int AS n FROM audit_events WHERE seq IS NULL AND request_id = 'open-during-verify'")).rows[0].n === 1);
+      const unsealed = (await db.query('SELECT count(*)::int AS n FROM audit_events WHERE seq IS NULL')).rows[0].n as number;
+      expect(unsealed).toBeGreaterThan(0);
+      const metrics = await app.call('GET', '/metrics', { token: null });
+      expect(metrics.text).toMatch(new RegExp(`^audit_unsealed_rows ${unsealed}$`, 'm'));
+      expect(metrics.text).toMatch(/^audit_seal_lag_seconds \d/m);
+      await locker.query('COMMIT');
+    } finally {
+      await locker.end();
+    }
     await allSealed(db);
     // The fleet gauges are read from PostgreSQL at most once a second.
     await eventually(async () => /^audit_seal_lag_seconds 0$/m.test((await app.call('GET', '/metrics', { token: null })).text), 10_000);
