@@ -39,7 +39,14 @@ export class AppModule {
         ClockModule.forRoot(options.clock),
         LoggerModule.forRoot(loggerParams(config)),
         // DATABASE_CA_FILE is for an external PostgreSQL, not the embedded one on loopback.
-        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize, config.operations, config.database.url ? config.tls.databaseCaFile : undefined),
+        // Named prepared statements only on an external server: the embedded one is one shared backend.
+        DatabaseModule.forRoot(
+          options.databaseUrl,
+          config.database.poolSize,
+          config.operations,
+          config.database.url ? config.tls.databaseCaFile : undefined,
+          config.database.url !== undefined && config.database.preparedStatements,
+        ),
         MetricsModule,
         CryptoModule,
         AuditLogModule,

@@ -46,6 +46,8 @@ export class AppConfig {
     /** Absent: an embedded PostgreSQL (PGlite) under `dataDir` is used. */
     url?: string;
     poolSize: number;
+    /** Hot statements become named prepared statements (external PostgreSQL only; bounded-client.ts). */
+    preparedStatements: boolean;
   };
   readonly dataDir: string;
 
@@ -266,6 +268,7 @@ export function parseConfig(env: Env): AppConfig {
     database: {
       url: url(env, 'DATABASE_URL', ['postgres', 'postgresql']),
       poolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+      preparedStatements: bool(env, 'DATABASE_PREPARED_STATEMENTS', true),
     },
     dataDir: str(env, 'DATA_DIR', './data'),
     vault: {

@@ -1,5 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
-import { BoundedClient } from './bounded-client.js';
+import { BoundedClient, PreparingClient } from './bounded-client.js';
 import { pgTarget } from './database-tls.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -21,6 +21,8 @@ export function dataSourceOptions(
   timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS,
   /** DATABASE_CA_FILE; TLS otherwise follows sslmode in the URL (database-tls.ts). */
   caFile?: string,
+  /** Prepare hot statements (bounded-client.ts); never for the embedded database's one shared backend. */
+  preparedStatements = false,
 ): DataSourceOptions {
   const target = pgTarget(url, caFile);
   return {
@@ -42,7 +44,7 @@ export function dataSourceOptions(
       query_timeout: timeouts.statementTimeoutMs + 2_000,
       idle_in_transaction_session_timeout: timeouts.idleInTransactionTimeoutMs,
       keepAlive: true,
-      Client: BoundedClient,
+      Client: preparedStatements ? PreparingClient : BoundedClient,
       ...(target.ssl === undefined ? {} : { ssl: target.ssl }),
     },
     logging: false,

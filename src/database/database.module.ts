@@ -7,12 +7,12 @@ import { UnitOfWork } from './unit-of-work.js';
 @Global()
 @Module({})
 export class DatabaseModule {
-  static forRoot(url: string, poolSize: number, timeouts?: DatabaseTimeouts, caFile?: string): DynamicModule {
+  static forRoot(url: string, poolSize: number, timeouts?: DatabaseTimeouts, caFile?: string, preparedStatements = false): DynamicModule {
     return {
       module: DatabaseModule,
       // The boot checked the database already (checkDatabase): a couple of retries, not 9 × 3 s.
       imports: [
-        TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, timeouts, caFile), migrationsRun: false, retryAttempts: 2, retryDelay: 1000 }),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(url, poolSize, timeouts, caFile, preparedStatements), migrationsRun: false, retryAttempts: 2, retryDelay: 1000 }),
       ],
       providers: [UnitOfWork],
       exports: [UnitOfWork],

@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import { AppConfig } from '../../config/index.js';
-import { advisoryXactLock, lockKey } from '../../database/advisory-lock.js';
+import { lockKey } from '../../database/advisory-lock.js';
 import { type ChainRow, chainHash, GENESIS_HASH } from '../audit-chain.js';
 import { ISO_MS } from '../audit-rows.js';
 
@@ -128,17 +128,19 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
   /** One pass: seals up to SEAL_BATCH committed rows after the current head, in one transaction. */
   sealPass(): Promise<SealPass> {
     return this.dataSource.transaction(async (tx) => {
-      await tx.query("SET LOCAL lock_timeout = '10s'");
-      await advisoryXactLock(tx, AUDIT_SEAL_LOCK);
+      // One round trip: bounded lock wait, the seal permission the trigger checks (this
+      // transaction only seals), then the pass lock. Every pass is a few statements, whatever its size.
+      await tx.query("SELECT set_config('lock_timeout', '10s', true), set_config('strongroom.audit_seal', 'on', true), pg_advisory_xact_lock($1::bigint)", [
+        lockKey(AUDIT_SEAL_LOCK),
+      ]);
       // Read after the lock: the previous pass's seals are visible, and so is the head it left.
       const rows = (await tx.query(SEALABLE, [SEAL_BATCH])) as (Omit<ChainRow, 'seq' | 'prev_hash' | 'hash'> & { id: string })[];
       if (rows.length === 0) return { sealed: 0, head: null };
-      const anchor = await sealedHead(tx);
+      const { anchor, signedSeq } = await sealedHead(tx);
       // Never chain new rows onto a cut chain: that would turn "the newest rows were removed"
       // into a rewrite and bury the evidence. The rows wait; verification reports the cut.
-      const [signed] = (await tx.query('SELECT max(head_seq)::text AS seq FROM audit_checkpoints')) as { seq: string | null }[];
-      if (signed?.seq && BigInt(anchor?.seq ?? '0') < BigInt(signed.seq)) {
-        throw new Error(`the sealed chain ends at seq ${anchor?.seq ?? 0}, before the signed head ${signed.seq}: rows were removed; not sealing`);
+      if (signedSeq && BigInt(anchor?.seq ?? '0') < BigInt(signedSeq)) {
+        throw new Error(`the sealed chain ends at seq ${anchor?.seq ?? 0}, before the signed head ${signedSeq}: rows were removed; not sealing`);
       }
       let seq = anchor ? BigInt(anchor.seq) : 0n;
       let prev = anchor?.hash ?? GENESIS_HASH;
@@ -150,7 +152,6 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
         prev = hash;
         return seal;
       });
-      await tx.query("SET LOCAL strongroom.audit_seal = 'on'");
       const [done] = (await tx.query(
         `WITH s AS (
            UPDATE audit_events a SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash
@@ -189,17 +190,20 @@ export class AuditSealer implements OnApplicationBootstrap, BeforeApplicationShu
 }
 
 /**
- * The newest sealed row. With none left (retention never prunes the head row, but a restore
- * might), the chain continues from the prune checkpoint's head: same hash, next seq.
+ * The newest sealed row, and the newest signed head (one round trip). With no sealed row left
+ * (retention never prunes the head row, but a restore might), the chain continues from the prune
+ * checkpoint's head: same hash, next seq.
  */
-async function sealedHead(tx: EntityManager): Promise<{ seq: string; hash: string } | undefined> {
-  const [head] = (await tx.query('SELECT seq::text AS seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq DESC LIMIT 1')) as {
-    seq: string;
-    hash: string;
-  }[];
-  if (head) return head;
+async function sealedHead(tx: EntityManager): Promise<{ anchor: { seq: string; hash: string } | undefined; signedSeq: string | null }> {
+  const [row] = (await tx.query(
+    `SELECT h.seq::text AS seq, h.hash, (SELECT max(head_seq)::text FROM audit_checkpoints) AS signed_seq
+     FROM (SELECT 1) AS one
+     LEFT JOIN LATERAL (SELECT seq, hash FROM audit_events WHERE seq IS NOT NULL ORDER BY audit_events.seq DESC LIMIT 1) h ON true`,
+  )) as { seq: string | null; hash: string | null; signed_seq: string | null }[];
+  const signedSeq = row?.signed_seq ?? null;
+  if (row?.seq && row.hash) return { anchor: { seq: row.seq, hash: row.hash }, signedSeq };
   const [cp] = (await tx.query(
     "SELECT head_seq::text AS seq, head_hash AS hash FROM audit_checkpoints WHERE kind = 'prune' ORDER BY id DESC LIMIT 1",
   )) as { seq: string; hash: string }[];
-  return cp;
+  return { anchor: cp, signedSeq };
 }
