@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { canGenerate, generateValue, type SecretType, validateUserValue } from '../crypto/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import type { SecretEntity } from '../secrets/entities/secret.entity.js';
@@ -136,7 +137,7 @@ export class StagedRotation {
   }
 
   /** The secret's row lock; `nowait` when starting, so a concurrent rotation or write is 409 at once. */
-  private async lock(tx: Parameters<SecretsRepository['lock']>[0], id: string, nowait: boolean): Promise<SecretEntity> {
+  private async lock(tx: EntityManager, id: string, nowait: boolean): Promise<SecretEntity> {
     const secret = await this.secrets.lock(tx, id, { nowait, busy: () => rotationInProgress(id) });
     if (!secret) throw secretNotFound(id);
     return secret;

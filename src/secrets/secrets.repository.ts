@@ -46,9 +46,9 @@ export interface RotatedFacts {
 }
 
 /**
- * The only writer of the `secrets` row outside SecretsService's own create/update/delete: the
- * current version pointer (SecretVersions) and the rotation columns (the rotation module, through
- * the narrow methods below).
+ * Writes of the `secrets` row that other services need, as narrow methods: the current version
+ * pointer (SecretVersions) and the rotation columns (the rotation module). SecretsService keeps
+ * its own create/update/delete; key re-wrap and backup restore still update the row themselves.
  */
 @Injectable()
 export class SecretsRepository {
