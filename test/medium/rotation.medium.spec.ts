@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError, DomainErrorCode } from '../../src/common/domain-error.js';
 import { SecretVersions } from '../../src/secrets/secret-versions.service.js';
 import type { SecretEntity } from '../../src/secrets/entities/secret.entity.js';
@@ -6,6 +6,7 @@ import type { RotationEntity } from '../../src/rotation/entities/rotation.entity
 import { RotationService } from '../../src/rotation/rotation.service.js';
 import type { RotationStep, RotatorContext } from '../../src/rotation/rotator.port.js';
 import { RotatorRegistry } from '../../src/rotation/rotator-registry.js';
+import { eventually } from '../support/app.js';
 import { type KeyHolder, startKeyHolder } from '../support/key-holder.js';
 import { type MediumApp, startMedium } from '../support/medium.js';
 import { actor, currentValue, pendingRow, rotationById, rotationRow, secretById, secretRow, versionStates } from './factories.js';
@@ -47,6 +48,8 @@ describe('rotation (medium: services on PostgreSQL)', () => {
     holder.issue = false;
     holder.calls.length = 0;
   });
+  // A test that failed half-way must not hand its unfinished rotation to the next test's sweep.
+  afterEach(() => m.sql("UPDATE secret_rotations SET status = 'failed', finished_at = now() WHERE status IN ('pending', 'in_progress')"));
 
   /** Moves the clock past the resume threshold and runs one recovery sweep. */
   const recover = async () => {
@@ -157,6 +160,19 @@ describe('rotation (medium: services on PostgreSQL)', () => {
       expect(await holder.canUse(initial)).toBe(true);
       expect(await versionStates(m, s.id)).toEqual(['1:current', '2:destroyed', '3:destroyed', '4:destroyed']);
       expect((await secretById(m, s.id)).rotationStatus).toBe('failed');
+    });
+
+    it('for an HTTP caller: answers the unfinished rotation after the first attempt, the rest run in the background', async () => {
+      const s = await httpSecret();
+      holder.failures.set('set', { status: 400, once: true });
+      const answered = await rotation.rotate(s.id, {}, actor, 'manual', {}, { retryInBackground: true });
+      expect(answered).toMatchObject({ status: 'in_progress', attempts: 1, failureCause: 'target_failed' });
+      const settled = await eventually(async () => {
+        const r = await rotationById(m, answered.id);
+        return r.status !== 'in_progress' && r;
+      });
+      expect(settled).toMatchObject({ status: 'completed', attempts: 2, toVersion: 3 });
+      expect(await holder.canUse(await currentValue(m, s.id))).toBe(true);
     });
 
     describe('resume after a crash at each step', () => {
