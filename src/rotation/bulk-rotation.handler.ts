@@ -4,7 +4,6 @@ import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { type ItemContext, PermanentItemError, RunAlone, TaskHandler } from '../tasks/task-handler.js';
 import { TaskRunner } from '../tasks/task-runner.js';
-import { RotationEntity } from './entities/rotation.entity.js';
 import { type RotationHooks, RotationService } from './rotation.service.js';
 
 export const BULK_ROTATION_TASK = 'rotate_bulk';
@@ -47,7 +46,7 @@ export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
     // a new staged rotation by throwing RunAlone).
     if (ctx.inBatch && item.ref) throw new RunAlone();
     if (item.ref) {
-      const started = await this.uow.manager().getRepository(RotationEntity).findOneBy({ id: item.ref });
+      const started = await this.rotation.findRotation(item.ref);
       if (started && started.status !== 'completed' && started.status !== 'failed') {
         await this.rotation.resume(started, hooks);
         return;

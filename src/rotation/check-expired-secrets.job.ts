@@ -1,4 +1,4 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { AlertKind } from '../alerts/alert.types.js';
 import { SecurityAlerts } from '../alerts/security-alerts.js';
 import { addDays, Clock } from '../clock/clock.js';
@@ -7,6 +7,7 @@ import { canGenerate, type SecretType } from '../crypto/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { JobHandler, type JobContext } from '../jobs/job-handler.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { BULK_ROTATION_TASK } from './bulk-rotation.handler.js';
@@ -39,6 +40,7 @@ export class CheckExpiredSecretsJob extends JobHandler implements OnModuleInit {
     private readonly alerts: SecurityAlerts,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    @Inject(SecretsRepository) private readonly secrets: Pick<SecretsRepository, 'markRotationDue'>,
   ) {
     super();
   }
@@ -72,10 +74,7 @@ export class CheckExpiredSecretsJob extends JobHandler implements OnModuleInit {
       this.runner.nudge();
     }
     if (flag.length > 0) {
-      await tx.query("UPDATE secrets SET rotation_status = 'rotation_due', updated_at = $2 WHERE id = ANY($1) AND rotation_status <> 'rotation_due'", [
-        flag.map((s) => s.id),
-        now,
-      ]);
+      await this.secrets.markRotationDue(tx, flag.map((s) => s.id), now);
     }
 
     const expired = due.filter((s) => s.expired);

@@ -6,11 +6,32 @@ import { CheckExpiredSecretsJob } from './check-expired-secrets.job.js';
 import { RotationController } from './rotation.controller.js';
 import { RotationRecovery } from './rotation-recovery.js';
 import { RotationService } from './rotation.service.js';
+import { InlineRotation } from './inline-rotation.js';
+import { RotationOutcomes } from './rotation-outcomes.js';
+import { RotationRecords } from './rotation-records.js';
+import { RotationResume } from './rotation-resume.js';
+import { RotationRetries } from './rotation-retries.js';
+import { RotatorRegistry } from './rotator-registry.js';
+import { StagedRotation } from './staged-rotation.js';
 
 @Module({
   imports: [SecretsModule],
   controllers: [RotationController],
-  providers: [RotationService, BulkRotationService, BulkRotationHandler, CheckExpiredSecretsJob, RotationRecovery],
+  providers: [
+    // The facade and the pieces it coordinates (README.md).
+    RotationService,
+    RotationRecords,
+    RotationOutcomes,
+    RotationRetries,
+    RotatorRegistry,
+    InlineRotation,
+    StagedRotation,
+    RotationResume,
+    BulkRotationService,
+    BulkRotationHandler,
+    CheckExpiredSecretsJob,
+    RotationRecovery,
+  ],
   exports: [RotationService],
 })
 export class RotationModule {}

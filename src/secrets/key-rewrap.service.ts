@@ -14,6 +14,7 @@ import { TasksService } from '../tasks/tasks.service.js';
 import { SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { KeyCheck } from './key-check.js';
+import { lockSecretRow } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStores } from './store/secret-stores.js';
@@ -66,7 +67,7 @@ export class KeyRewrapService extends TaskHandler implements OnModuleInit {
   async processItem(ctx: ItemContext): Promise<void> {
     const superseded: { secret: SecretEntity; storeVersion: number }[] = [];
     await this.uow.run(async (tx) => {
-      const secret = await tx.getRepository(SecretEntity).createQueryBuilder('s').setLock('pessimistic_write').where('s.id = :id', { id: ctx.item.target }).getOne();
+      const secret = await lockSecretRow(tx, ctx.item.target, { deleted: 'any' });
       if (secret) superseded.push(...(await this.rewrapSecret(tx, secret)));
       await ctx.markDone(tx);
     });

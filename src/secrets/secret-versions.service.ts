@@ -6,6 +6,8 @@ import { SecretCipher } from '../crypto/secret-cipher.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity, type VersionState } from './entities/secret-version.entity.js';
+import { secretNotFound } from './secrets.errors.js';
+import { SecretsRepository } from './secrets.repository.js';
 import { SecretStores } from './store/secret-stores.js';
 import {
   type SecretStore,
@@ -42,13 +44,12 @@ export class SecretVersions {
     private readonly cipher: SecretCipher,
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
+    private readonly secrets: SecretsRepository,
   ) {}
 
   /**
    * Writes `plaintext` as the next version: `pending` stages it (promote later), `current` makes it
    * current at once (the old current becomes previous, or is destroyed with `revokePrevious`).
-   * With `touchSecret: false` the caller updates the secret row itself (current_version,
-   * current_store_version, updated_at) in the same transaction.
    */
   async append(
     tx: EntityManager,
@@ -56,7 +57,7 @@ export class SecretVersions {
     plaintext: string,
     actor: string,
     state: Extract<VersionState, 'current' | 'pending'>,
-    options: { revokePrevious?: boolean; touchSecret?: boolean } = {},
+    options: { revokePrevious?: boolean } = {},
   ): Promise<SecretVersionEntity> {
     const [latest] = (await tx.query(
       'SELECT coalesce(max(version), 0)::int AS version, coalesce(max(store_version), 0)::int AS store_version FROM secret_versions WHERE secret_id = $1',
@@ -84,14 +85,7 @@ export class SecretVersions {
     });
     await tx.getRepository(SecretVersionEntity).insert(row);
     if (state === 'current') {
-      if (options.touchSecret ?? true) {
-        await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1', [
-          secret.id,
-          version,
-          storeVersion,
-          now,
-        ]);
-      }
+      await this.secrets.setCurrentVersion(tx, secret.id, version, storeVersion, now);
       secret.currentVersion = version;
       secret.currentStoreVersion = storeVersion;
       secret.updatedAt = now;
@@ -109,7 +103,7 @@ export class SecretVersions {
     const payload = this.encrypts(secret) ? this.cipher.seal(plaintext, aad) : plaintext;
     const storeVersion = await this.put(tx, secret, 1, payload, 0);
     if (storeVersion !== secret.currentStoreVersion) {
-      await tx.query('UPDATE secrets SET current_store_version = $2 WHERE id = $1', [secret.id, storeVersion]);
+      await this.secrets.setCurrentStoreVersion(tx, secret.id, storeVersion);
       secret.currentStoreVersion = storeVersion;
     }
     const { fingerprint, keyId: fingerprintKeyId } = this.cipher.fingerprint(plaintext, aad);
@@ -143,12 +137,7 @@ export class SecretVersions {
     await this.demote(tx, secret, options.revokePrevious ?? false);
     await tx.query("UPDATE secret_versions SET state = 'current' WHERE secret_id = $1 AND version = $2", [secret.id, row.version]);
     row.state = 'current';
-    await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1', [
-      secret.id,
-      row.version,
-      row.storeVersion,
-      now,
-    ]);
+    await this.secrets.setCurrentVersion(tx, secret.id, row.version, row.storeVersion, now);
     secret.currentVersion = row.version;
     secret.currentStoreVersion = row.storeVersion;
     secret.updatedAt = now;
@@ -169,6 +158,21 @@ export class SecretVersions {
         [secret.id],
       );
     }
+  }
+
+  /** A secret's staged versions (a staged rotation's; more than one only after a crash). */
+  pendingOf(tx: EntityManager, secretId: string): Promise<SecretVersionEntity[]> {
+    return tx.getRepository(SecretVersionEntity).findBy({ secretId, state: 'pending' });
+  }
+
+  find(tx: EntityManager, secretId: string, version: number): Promise<SecretVersionEntity> {
+    return tx.getRepository(SecretVersionEntity).findOneByOrFail({ secretId, version });
+  }
+
+  /** The value of any version row, a pending one too (the store's errors are passed on as they are). */
+  async valueOf(tx: EntityManager, secret: SecretEntity, row: SecretVersionEntity): Promise<string> {
+    const payload = await this.stores.for(secret.store).get(tx, secret.id, row.storeVersion);
+    return this.decode(secret, row.version, payload);
   }
 
   /** Destroys versions' payloads in the store and marks them destroyed. */
@@ -197,6 +201,13 @@ export class SecretVersions {
       [secretId, version ?? null],
     )) as ServingRow[];
     return row ?? null;
+  }
+
+  /** The current value of a live secret (404 when there is none). */
+  async readCurrent(tx: EntityManager, secretId: string): Promise<string> {
+    const found = await this.locate(tx, secretId);
+    if (!found) throw secretNotFound(secretId);
+    return this.serve(tx, found);
   }
 
   /** The value of a located version. Destroyed: 410; pending or unknown: 404. Vault payloads are fetched here. */

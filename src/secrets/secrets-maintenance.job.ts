@@ -4,9 +4,9 @@ import { AppConfig } from '../config/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { JobHandler, type JobContext } from '../jobs/job-handler.js';
 import { JobsService } from '../jobs/jobs.service.js';
-import { SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { SecretsService } from './secrets.service.js';
+import { lockSecretRow } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
 
 /**
@@ -50,7 +50,7 @@ export class CleanupOldSecretVersionsJob extends JobHandler implements OnModuleI
     for (const { secret_id: secretId, versions } of surplus) {
       try {
         destroyed += await this.uow.run(async (tx) => {
-          const secret = await tx.getRepository(SecretEntity).createQueryBuilder('s').setLock('pessimistic_write').where('s.id = :id', { id: secretId }).getOne();
+          const secret = await lockSecretRow(tx, secretId, { deleted: 'any' });
           if (!secret) return 0;
           const rows = await tx
             .getRepository(SecretVersionEntity)
@@ -74,7 +74,7 @@ export class CleanupOldSecretVersionsJob extends JobHandler implements OnModuleI
     for (const { id } of expired) {
       try {
         await this.uow.run(async (tx) => {
-          const secret = await tx.getRepository(SecretEntity).createQueryBuilder('s').setLock('pessimistic_write').where('s.id = :id', { id }).getOne();
+          const secret = await lockSecretRow(tx, id, { deleted: 'any' });
           if (secret) await this.secrets.purgeLocked(tx, secret);
         });
         purged += 1;

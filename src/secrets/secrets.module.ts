@@ -5,6 +5,7 @@ import { KeyRewrapService } from './key-rewrap.service.js';
 import { KeysController } from './keys.controller.js';
 import { SecretsController } from './secrets.controller.js';
 import { CleanupOldSecretVersionsJob } from './secrets-maintenance.job.js';
+import { SecretsRepository } from './secrets.repository.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
@@ -23,12 +24,13 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
       useFactory: (local: LocalSecretStore, config: AppConfig, vault: SecretStore | null) => new SecretStores(local, config, vault),
     },
     { provide: SecretStore, inject: [SecretStores], useFactory: (stores: SecretStores) => stores.default },
+    SecretsRepository,
     SecretVersions,
     SecretsService,
     CleanupOldSecretVersionsJob,
     KeyRewrapService,
     KeyCheck,
   ],
-  exports: [KeyCheck, SecretsService, SecretVersions, SecretStores, SecretStore],
+  exports: [KeyCheck, SecretsService, SecretsRepository, SecretVersions, SecretStores, SecretStore],
 })
 export class SecretsModule {}

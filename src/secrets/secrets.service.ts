@@ -41,6 +41,7 @@ import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { decodeCursor, encodeCursor } from './list-cursor.js';
 import { duplicateName, invalidValue, secretNotFound } from './secrets.errors.js';
 import { newSecretId } from './secret-id.js';
+import { lockSecretRow } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { SecretStores } from './store/secret-stores.js';
 
@@ -225,12 +226,7 @@ export class SecretsService {
   /** Destroys a secret at once, live or soft-deleted: every version in the store, then its rows. */
   async purge(id: string): Promise<void> {
     await this.uow.run(async (tx) => {
-      const secret = await tx
-        .getRepository(SecretEntity)
-        .createQueryBuilder('s')
-        .setLock('pessimistic_write')
-        .where('s.id = :id', { id })
-        .getOne();
+      const secret = await lockSecretRow(tx, id, { deleted: 'any' });
       if (!secret) throw secretNotFound(id);
       annotateAudit({ secretId: secret.id, secretName: secret.name });
       await this.purgeLocked(tx, secret);
@@ -246,12 +242,7 @@ export class SecretsService {
 
   async restore(id: string): Promise<SecretResponseDto> {
     return this.uow.run(async (tx) => {
-      const secret = await tx
-        .getRepository(SecretEntity)
-        .createQueryBuilder('s')
-        .setLock('pessimistic_write')
-        .where('s.id = :id AND s.deleted_at IS NOT NULL', { id })
-        .getOne();
+      const secret = await lockSecretRow(tx, id, { deleted: 'deleted' });
       if (!secret) throw new DomainError(DomainErrorCode.NotFound, `no deleted secret ${id} to restore`);
       annotateAudit({ secretId: secret.id, secretName: secret.name });
       if (secret.purgeAfter && secret.purgeAfter <= this.clock.now()) {
@@ -273,9 +264,9 @@ export class SecretsService {
 
   /** Loads a live secret (optionally locking its row for a write) and names it in the audit row. */
   async findLive(tx: EntityManager, id: string, lock = false): Promise<SecretEntity> {
-    const qb = tx.getRepository(SecretEntity).createQueryBuilder('s').where('s.id = :id AND s.deleted_at IS NULL', { id });
-    if (lock) qb.setLock('pessimistic_write');
-    const secret = await qb.getOne();
+    const secret = lock
+      ? await lockSecretRow(tx, id)
+      : await tx.getRepository(SecretEntity).createQueryBuilder('s').where('s.id = :id AND s.deleted_at IS NULL', { id }).getOne();
     if (!secret) throw secretNotFound(id);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
     return secret;

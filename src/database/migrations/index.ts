@@ -4,6 +4,7 @@ import { AuthFailureWindows1796200000003 } from './1796200000003-AuthFailureWind
 import { ReportDedupKey1796200000004 } from './1796200000004-ReportDedupKey.js';
 import { KeyChecks1796200000005 } from './1796200000005-KeyChecks.js';
 import { AuditSealer1796200000008 } from './1796200000008-AuditSealer.js';
+import { RotationFailureCause1796200000014 } from './1796200000014-RotationFailureCause.js';
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
 export const MIGRATIONS: Function[] = [
@@ -13,4 +14,5 @@ export const MIGRATIONS: Function[] = [
   ReportDedupKey1796200000004,
   KeyChecks1796200000005,
   AuditSealer1796200000008,
+  RotationFailureCause1796200000014,
 ];

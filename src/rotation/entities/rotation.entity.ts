@@ -1,4 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { RotationFailureCause } from '../rotation-failure.js';
 
 export type RotationState = 'pending' | 'in_progress' | 'completed' | 'failed';
 export type RotationTrigger = 'manual' | 'schedule' | 'bulk' | 'emergency';
@@ -43,6 +44,10 @@ export class RotationEntity {
   /** Why the last attempt failed; never a value. */
   @Column({ type: 'varchar', length: 1000, nullable: true })
   lastError: string | null;
+
+  /** The typed reason behind `lastError` (rotation-failure.ts): what decides the HTTP status, not the message. */
+  @Column({ type: 'varchar', length: 24, nullable: true })
+  failureCause: RotationFailureCause | null;
 
   @Column({ type: 'integer', nullable: true })
   fromVersion: number | null;
