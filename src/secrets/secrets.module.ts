@@ -4,7 +4,9 @@ import { KeyCheck } from './key-check.js';
 import { KeyRewrapService } from './key-rewrap.service.js';
 import { KeysController } from './keys.controller.js';
 import { SecretsController } from './secrets.controller.js';
-import { CleanupOldSecretVersionsJob } from './secrets-maintenance.job.js';
+import { CleanupOldSecretVersionsJob } from './cleanup-old-secret-versions.job.js';
+import { SecretsMaintenance } from './secrets-maintenance.service.js';
+import { KeyRewrapTaskHandler } from './key-rewrap.task-handler.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
@@ -25,10 +27,12 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
     { provide: SecretStore, inject: [SecretStores], useFactory: (stores: SecretStores) => stores.default },
     SecretVersions,
     SecretsService,
+    SecretsMaintenance,
     CleanupOldSecretVersionsJob,
     KeyRewrapService,
+    KeyRewrapTaskHandler,
     KeyCheck,
   ],
-  exports: [KeyCheck, SecretsService, SecretVersions, SecretStores, SecretStore],
+  exports: [KeyCheck, SecretsService, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
 })
 export class SecretsModule {}
