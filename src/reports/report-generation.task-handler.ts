@@ -17,9 +17,7 @@ import { BACKGROUND_WAIT_MS, REPORT_TASK, ReportsService } from './reports.servi
 export class ReportGenerationTask extends TaskHandler {
   readonly kind = REPORT_TASK;
 
-  constructor(
-    private readonly reports: ReportsService,
-  ) {
+  constructor(private readonly reports: ReportsService) {
     super();
   }
 

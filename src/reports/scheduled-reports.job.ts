@@ -4,6 +4,8 @@ import type { ReportKind } from './reports.types.js';
 import { ScheduledReports } from './scheduled-reports.service.js';
 
 /** The four scheduled reports (schedules in jobs/job-schedules.ts); crons only trigger. */
+// Decorated so the subclasses inherit its constructor's parameter types for injection.
+@Injectable()
 abstract class ReportJob extends JobHandler {
   protected abstract readonly kind: ReportKind;
 

@@ -46,10 +46,7 @@ export class RotationDueSweep {
       taskId = accepted.task_id;
       this.runner.nudge();
     }
-    await this.secrets.flagRotationDue(
-      flag.map((s) => s.id),
-      now,
-    );
+    await this.secrets.flagRotationDue(flag.map((s) => s.id), now);
 
     const expired = due.filter((s) => s.expired);
     if (expired.length > 0) {
