@@ -34,7 +34,6 @@ export const INTEGRITY_TASK = 'integrity_check';
  */
 @Injectable()
 export class IntegrityService {
-
   constructor(
     private readonly uow: UnitOfWork,
     private readonly tasks: TasksService,
