@@ -30,6 +30,7 @@ const COMPILED = {
   'migration:run': 'src/database/migrate.cli.js',
   'backup:verify': 'src/backups/cli/backup-verify.cli.js',
   'backup:restore': 'src/backups/cli/backup-restore.cli.js',
+  'backup:drill': 'src/backups/cli/backup-drill.cli.js',
 } as const;
 
 describe('command-line tools', () => {

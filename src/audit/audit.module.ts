@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AuditEvents } from './audit-events.service.js';
 import { AuditExporter } from './audit-export.service.js';
 import { AuditRetention } from './audit-retention.service.js';
+import { AuditReview } from './audit-review.service.js';
 import { AuditSecretsAccessJob } from './audit-secrets-access.job.js';
 import { AuditVerifier } from './audit-verifier.service.js';
 import { AuditController } from './audit.controller.js';
@@ -27,6 +28,7 @@ import { AuditSealer } from './sealer/audit-sealer.js';
     AuditExporter,
     SecurityFindings,
     AccessPatternAnalysis,
+    AuditReview,
     AuditSecretsAccessJob,
   ],
   exports: [SecurityFindings, AuditVerifier, AuditCheckpoints],

@@ -53,8 +53,8 @@ export async function openRestoreContext(config: AppConfig, keys: RuntimeKeys): 
   const audit = ctx.get(AuditLog);
   return {
     restorer: {
-      async restore(path, identities, trusted): Promise<RestoreReport> {
-        const r = await restorer.restore(path, identities, trusted);
+      async restore(path, identities, trusted, options): Promise<RestoreReport> {
+        const r = await restorer.restore(path, identities, trusted, options);
         await audit.record({
           action: AuditAction.BackupRestored,
           outcome: 'success',

@@ -8,6 +8,14 @@ import { type RotatorConfig, SecretEntity } from '../secrets/entities/secret.ent
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { BundleError, type BundleSecret, KEY_CHECK_TEXT, readBundle, ValueOpener } from './backup-format.js';
 
+export interface RestoreOptions {
+  /**
+   * Every secret into the local store, whatever its store in the bundle: the restore drill
+   * writes to a scratch database and must never write into the live Vault.
+   */
+  localOnly?: boolean;
+}
+
 export interface RestoreReport {
   id: string;
   secrets: number;
@@ -34,7 +42,7 @@ export class BackupRestorer {
     private readonly cipher: SecretCipher,
   ) {}
 
-  async restore(path: string, identities: string[], trusted?: KeyObject): Promise<RestoreReport> {
+  async restore(path: string, identities: string[], trusted?: KeyObject, options: RestoreOptions = {}): Promise<RestoreReport> {
     // First pass: checksum and signature, nothing written.
     const checked = await readBundle(path, { trusted });
     const opener = new ValueOpener(identities);
@@ -54,14 +62,15 @@ export class BackupRestorer {
     await this.uow.run(async (tx) => {
       // Second pass writes; it checks the checksum again at its end, so a file changed between
       // the passes rolls the restore back.
-      const again = await readBundle(path, { trusted, onSecret: (s) => this.restoreSecret(tx, s, opener, report) });
+      const again = await readBundle(path, { trusted, onSecret: (s) => this.restoreSecret(tx, s, opener, report, options) });
       if (again.trailer.sha256 !== checked.trailer.sha256) throw new BundleError('the bundle changed while it was being restored');
     });
     return report;
   }
 
-  private async restoreSecret(tx: EntityManager, rec: BundleSecret, opener: ValueOpener, report: RestoreReport): Promise<void> {
+  private async restoreSecret(tx: EntityManager, rec: BundleSecret, opener: ValueOpener, report: RestoreReport, options: RestoreOptions): Promise<void> {
     const s = rec.secret;
+    const local = options.localOnly === true;
     const repo = tx.getRepository(SecretEntity);
     const secret = repo.create({
       id: s.id,
@@ -69,7 +78,7 @@ export class BackupRestorer {
       secretType: s.secret_type,
       description: s.description,
       tags: s.tags,
-      store: s.store,
+      store: local ? 'local' : s.store,
       encryptLocally: s.encrypt_locally,
       currentVersion: 1,
       currentStoreVersion: 1,

@@ -193,6 +193,8 @@ export class AppConfig {
     retained: number;
     /** age public keys (age1…) every value is encrypted to; empty: backups are refused. */
     recipients: string[];
+    /** Cron of the backup_secrets job (BACKUP_SCHEDULE, default daily 01:00 UTC); off without recipients. */
+    schedule: string;
   };
 
   constructor(init: Omit<AppConfig, 'isProduction'>) {
@@ -366,6 +368,7 @@ export function parseConfig(env: Env): AppConfig {
         if (!/^age1[02-9ac-hj-np-z]{20,}$/.test(r)) throw new ConfigError(`BACKUP_RECIPIENTS entry "${r.slice(0, 12)}…" is not an age public key (age1…)`);
         return r;
       }),
+      schedule: cron(env, 'BACKUP_SCHEDULE', '0 0 1 * * *'),
     },
   });
 

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { SecretsModule } from '../secrets/secrets.module.js';
 import { IntegrityController } from './integrity.controller.js';
-import { IntegrityService, ValidateSecretIntegrityJob } from './integrity.service.js';
+import { IntegrityCheckTaskHandler } from './integrity-check.task-handler.js';
+import { IntegrityService } from './integrity.service.js';
+import { ValidateSecretIntegrityJob } from './validate-secret-integrity.job.js';
 
 @Module({
   imports: [SecretsModule],
   controllers: [IntegrityController],
-  providers: [IntegrityService, ValidateSecretIntegrityJob],
+  providers: [IntegrityService, IntegrityCheckTaskHandler, ValidateSecretIntegrityJob],
   exports: [IntegrityService],
 })
 export class IntegrityModule {}

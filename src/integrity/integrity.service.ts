@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AlertKind } from '../alerts/alert.types.js';
 import { SecurityAlerts } from '../alerts/security-alerts.js';
@@ -9,8 +9,6 @@ import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { JobHandler, type JobContext } from '../jobs/job-handler.js';
-import { JobsService } from '../jobs/jobs.service.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
@@ -19,7 +17,7 @@ import { SecretStores } from '../secrets/store/secret-stores.js';
 import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
 import type { TaskEntity } from '../tasks/entities/task.entity.js';
-import { type ItemContext, TaskHandler } from '../tasks/task-handler.js';
+import type { ItemContext } from '../tasks/task-handler.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { IntegrityCheckEntity } from './entities/integrity-check.entity.js';
@@ -35,9 +33,7 @@ export const INTEGRITY_TASK = 'integrity_check';
  * to integrity_checks / integrity_failures, a finding and an alert when anything failed.
  */
 @Injectable()
-export class IntegrityService extends TaskHandler implements OnModuleInit {
-  readonly kind = INTEGRITY_TASK;
-
+export class IntegrityService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly tasks: TasksService,
@@ -48,13 +44,7 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     private readonly alerts: SecurityAlerts,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
-  ) {
-    super();
-  }
-
-  onModuleInit(): void {
-    this.runner.register(this);
-  }
+  ) {}
 
   /** Starts a check over every secret; returns the task to follow. */
   async start(actor: Actor): Promise<TaskAcceptedDto & { check_id: string }> {
@@ -81,7 +71,8 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     });
   }
 
-  async processItem(ctx: ItemContext): Promise<void> {
+  /** One task item: checks one secret's versions (IntegrityCheckTaskHandler). */
+  async checkItem(ctx: ItemContext): Promise<void> {
     const checkId = String(ctx.task.params.check_id);
     const manager = this.uow.manager();
     const secret = await manager.getRepository(SecretEntity).findOneBy({ id: ctx.item.target });
@@ -151,7 +142,8 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     });
   }
 
-  override async complete(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
+  /** After the last item: closes the check, with a finding and an alert when anything failed. */
+  async completeCheck(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
     const checkId = String(task.params.check_id);
     await this.findOrphanKeys(tx, checkId, Number(task.params.started_ms) || Date.now());
     const now = this.clock.now();
@@ -251,27 +243,5 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
   private vaultPath(secretId: string): string {
     const store = this.stores.for('vault');
     return store instanceof VaultSecretStore ? store.displayPath(secretId) : secretId;
-  }
-}
-
-/** validate_secret_integrity (weekly): starts a check; the task runner does the work. */
-@Injectable()
-export class ValidateSecretIntegrityJob extends JobHandler implements OnModuleInit {
-  readonly name = 'validate_secret_integrity';
-
-  constructor(
-    private readonly jobs: JobsService,
-    private readonly integrity: IntegrityService,
-  ) {
-    super();
-  }
-
-  onModuleInit(): void {
-    this.jobs.register(this);
-  }
-
-  async run(ctx: JobContext): Promise<Record<string, number | string>> {
-    const started = await this.integrity.start(ctx.actor);
-    return { check_id: started.check_id, task_id: started.task_id, secrets: started.total };
   }
 }

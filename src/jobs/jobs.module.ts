@@ -1,15 +1,17 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { JobScheduler } from './job-scheduler.js';
+import { LoopScheduler } from './loop-scheduler.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 
-/** Scheduled jobs: modules register their JobHandlers with JobsService on init. */
+/** Scheduled jobs (`@ScheduledJob()` providers) and periodic loops (`@PeriodicLoop(name)`): see README.md. */
 @Global()
 @Module({
-  imports: [ScheduleModule.forRoot()],
+  imports: [ScheduleModule.forRoot(), DiscoveryModule],
   controllers: [JobsController],
-  providers: [JobsService, JobScheduler],
-  exports: [JobsService, JobScheduler],
+  providers: [JobsService, JobScheduler, LoopScheduler],
+  exports: [JobsService, JobScheduler, LoopScheduler],
 })
 export class JobsModule {}

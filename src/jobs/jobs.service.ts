@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AuditAction } from '../audit-log/audit-catalogue.js';
 import { AuditLog } from '../audit-log/audit-log.service.js';
@@ -11,15 +12,16 @@ import { AppConfig } from '../config/index.js';
 import { withTryAdvisoryLock } from '../database/advisory-lock.js';
 import { JobRunDto, type JobsOverviewDto } from './dto/job-run.dto.js';
 import { JobRunEntity } from './entities/job-run.entity.js';
-import type { JobHandler } from './job-handler.js';
+import { type JobHandler, ScheduledJob } from './job-handler.js';
 import { jobSchedules } from './job-schedules.js';
 
 /**
  * Runs jobs once per slot across the fleet (unique job_runs row per slot) and one at a time
- * (advisory lock per job), recording every run with its counts and an audit row.
+ * (advisory lock per job), recording every run with its counts and an audit row. The jobs are
+ * the providers marked `@ScheduledJob()`, found at module init (every provider exists by then).
  */
 @Injectable()
-export class JobsService {
+export class JobsService implements OnModuleInit {
   private readonly logger = new Logger(JobsService.name);
   private readonly handlers = new Map<string, JobHandler>();
 
@@ -28,10 +30,16 @@ export class JobsService {
     private readonly audit: AuditLog,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly discovery: DiscoveryService,
   ) {}
 
-  register(handler: JobHandler): void {
-    this.handlers.set(handler.name, handler);
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: ScheduledJob.KEY })) {
+      const handler = wrapper.instance as JobHandler | undefined;
+      if (!handler) continue;
+      if (this.handlers.has(handler.name)) throw new Error(`two scheduled jobs are named ${handler.name}`);
+      this.handlers.set(handler.name, handler);
+    }
   }
 
   has(name: string): boolean {

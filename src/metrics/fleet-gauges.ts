@@ -139,7 +139,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       ),
       q<FleetSnapshot['jobs']>(
         "SELECT job_name, max(finished_at) AS at FROM job_runs WHERE status = 'succeeded' AND job_name = ANY($1) GROUP BY job_name",
-        [[...JOB_NAMES]],
+        [[...JOB_NAMES, 'backup_secrets']],
       ),
       q<FleetSnapshot['findings']>("SELECT kind, count(*)::int AS n FROM security_findings WHERE status = 'open' GROUP BY kind"),
       q<{ score: string | null }[]>(

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
-import { REPORT_JOBS } from './report-jobs.js';
-import { ReportGenerationTask } from './report-generation.task.js';
+import { REPORT_JOBS } from './scheduled-reports.job.js';
+import { ScheduledReports } from './scheduled-reports.service.js';
+import { ReportGenerationTask } from './report-generation.task-handler.js';
 import { ReportSigner } from './report-signer.js';
 import { ReportsController } from './reports.controller.js';
 import { ReportsRepository } from './reports.repository.js';
@@ -20,6 +21,7 @@ import { SecretStatsService } from './stats/secret-stats.service.js';
     ReportsService,
     SecretStatsService,
     ReportGenerationTask,
+    ScheduledReports,
     ...REPORT_JOBS,
   ],
   exports: [ReportsService],

@@ -6,7 +6,7 @@ import { UnitOfWork } from '../database/unit-of-work.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
-import { BULK_ROTATION_TASK } from './bulk-rotation.handler.js';
+import { BULK_ROTATION_TASK } from './bulk-rotation.task-handler.js';
 import type { BulkRotateDto } from './dto/bulk-rotate.dto.js';
 
 /** Selects the secrets of a bulk rotation and queues one task item per secret. */

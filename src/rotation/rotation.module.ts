@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
 import { SecretsModule } from '../secrets/secrets.module.js';
-import { BulkRotationHandler } from './bulk-rotation.handler.js';
+import { BulkRotationHandler } from './bulk-rotation.task-handler.js';
 import { BulkRotationService } from './bulk-rotation.service.js';
 import { CheckExpiredSecretsJob } from './check-expired-secrets.job.js';
 import { RotationController } from './rotation.controller.js';
+import { RotationDueSweep } from './rotation-due-sweep.js';
 import { RotationRecovery } from './rotation-recovery.js';
 import { RotationService } from './rotation.service.js';
 import { InlineRotation } from './inline-rotation.js';
@@ -29,6 +30,7 @@ import { StagedRotation } from './staged-rotation.js';
     RotationResume,
     BulkRotationService,
     BulkRotationHandler,
+    RotationDueSweep,
     CheckExpiredSecretsJob,
     RotationRecovery,
   ],

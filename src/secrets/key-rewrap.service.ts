@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AuditAction } from '../audit-log/audit-catalogue.js';
 import { AuditLog } from '../audit-log/audit-log.service.js';
@@ -8,7 +8,7 @@ import { SecretCipher } from '../crypto/secret-cipher.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
 import type { TaskEntity } from '../tasks/entities/task.entity.js';
-import { type ItemContext, TaskHandler } from '../tasks/task-handler.js';
+import type { ItemContext } from '../tasks/task-handler.js';
 import { TaskRunner } from '../tasks/task-runner.js';
 import { TasksService } from '../tasks/tasks.service.js';
 import { SecretEntity } from './entities/secret.entity.js';
@@ -29,8 +29,7 @@ export const KEY_REWRAP_TASK = 'key_rewrap';
  * superseded one is destroyed only after the commit.
  */
 @Injectable()
-export class KeyRewrapService extends TaskHandler implements OnModuleInit {
-  readonly kind = KEY_REWRAP_TASK;
+export class KeyRewrapService {
   private readonly logger = new Logger(KeyRewrapService.name);
 
   constructor(
@@ -42,13 +41,7 @@ export class KeyRewrapService extends TaskHandler implements OnModuleInit {
     private readonly cipher: SecretCipher,
     private readonly audit: AuditLog,
     private readonly keyCheck: KeyCheck,
-  ) {
-    super();
-  }
-
-  onModuleInit(): void {
-    this.runner.register(this);
-  }
+  ) {}
 
   async start(actor: Actor): Promise<TaskAcceptedDto> {
     const current = this.cipher.currentKeyId;
@@ -64,7 +57,8 @@ export class KeyRewrapService extends TaskHandler implements OnModuleInit {
     return accepted;
   }
 
-  async processItem(ctx: ItemContext): Promise<void> {
+  /** One task item: re-wraps one secret's versions (KeyRewrapTaskHandler). */
+  async rewrapItem(ctx: ItemContext): Promise<void> {
     const superseded: { secret: SecretEntity; storeVersion: number }[] = [];
     await this.uow.run(async (tx) => {
       const secret = await lockSecretRow(tx, ctx.item.target, { deleted: 'any' });
@@ -79,7 +73,8 @@ export class KeyRewrapService extends TaskHandler implements OnModuleInit {
     }
   }
 
-  override async complete(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
+  /** After the last item: forgets unused keys and records the audit row. */
+  async completeRewrap(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown>> {
     // Keys no stored version needs any more leave key_checks, so they may leave the ring.
     await this.keyCheck.forgetUnused(tx);
     const result = { key_id: String(task.params.key_id), secrets: task.done, failed: task.failed };

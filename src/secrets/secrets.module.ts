@@ -4,7 +4,9 @@ import { KeyCheck } from './key-check.js';
 import { KeyRewrapService } from './key-rewrap.service.js';
 import { KeysController } from './keys.controller.js';
 import { SecretsController } from './secrets.controller.js';
-import { CleanupOldSecretVersionsJob } from './secrets-maintenance.job.js';
+import { CleanupOldSecretVersionsJob } from './cleanup-old-secret-versions.job.js';
+import { SecretsMaintenance } from './secrets-maintenance.service.js';
+import { KeyRewrapTaskHandler } from './key-rewrap.task-handler.js';
 import { SecretsRepository } from './secrets.repository.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
@@ -27,10 +29,12 @@ import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
     SecretsRepository,
     SecretVersions,
     SecretsService,
+    SecretsMaintenance,
     CleanupOldSecretVersionsJob,
     KeyRewrapService,
+    KeyRewrapTaskHandler,
     KeyCheck,
   ],
-  exports: [KeyCheck, SecretsService, SecretsRepository, SecretVersions, SecretStores, SecretStore],
+  exports: [KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
 })
 export class SecretsModule {}

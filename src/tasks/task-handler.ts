@@ -1,3 +1,4 @@
+import { DiscoveryService } from '@nestjs/core';
 import type { EntityManager } from 'typeorm';
 import type { TaskEntity } from './entities/task.entity.js';
 import type { TaskItemEntity } from './entities/task-item.entity.js';
@@ -38,7 +39,8 @@ export class RunAlone extends Error {
  * whose work spans several commits records its progress with `remember` and resumes from it when
  * the item is claimed again. A handler that never calls `markDone` has its item marked done after
  * it returns. Throwing fails the attempt; the item is retried with backoff, or fails for good on
- * `PermanentItemError` or after TASK_ITEM_MAX_ATTEMPTS.
+ * `PermanentItemError` or after TASK_ITEM_MAX_ATTEMPTS. A handler lives in `*.task-handler.ts`, is
+ * marked `@BackgroundTaskHandler()` and listed in its module's providers; TaskRunner finds it.
  */
 export abstract class TaskHandler {
   abstract readonly kind: string;
@@ -51,3 +53,6 @@ export abstract class TaskHandler {
   /** Called once, after the last item, in its own transaction; returns the task's result summary. */
   complete?(tx: EntityManager, task: TaskEntity): Promise<Record<string, unknown> | null>;
 }
+
+/** Registers a TaskHandler provider with the TaskRunner (found by Nest's DiscoveryService). */
+export const BackgroundTaskHandler = DiscoveryService.createDecorator<void>();

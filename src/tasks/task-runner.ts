@@ -1,11 +1,12 @@
-import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/index.js';
 import { TaskEntity } from './entities/task.entity.js';
 import { TaskItemEntity } from './entities/task-item.entity.js';
 import { PollingLoop } from '../common/polling-loop.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { type ItemContext, PermanentItemError, RunAlone, type TaskHandler } from './task-handler.js';
+import { BackgroundTaskHandler, type ItemContext, PermanentItemError, RunAlone, type TaskHandler } from './task-handler.js';
 
 export class ItemAlreadyFinishedError extends Error {}
 
@@ -17,7 +18,7 @@ export class ItemAlreadyFinishedError extends Error {}
  * another replica takes them at once instead of after the lease.
  */
 @Injectable()
-export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class TaskRunner implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(TaskRunner.name);
   private readonly handlers = new Map<string, TaskHandler>();
   private readonly loop = new PollingLoop(
@@ -30,10 +31,17 @@ export class TaskRunner implements OnApplicationBootstrap, BeforeApplicationShut
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly uow: UnitOfWork,
+    private readonly discovery: DiscoveryService,
   ) {}
 
-  register(handler: TaskHandler): void {
-    this.handlers.set(handler.kind, handler);
+  /** The handlers are the providers marked `@BackgroundTaskHandler()` (all exist at module init). */
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders({ metadataKey: BackgroundTaskHandler.KEY })) {
+      const handler = wrapper.instance as TaskHandler | undefined;
+      if (!handler) continue;
+      if (this.handlers.has(handler.kind)) throw new Error(`two task handlers handle ${handler.kind}`);
+      this.handlers.set(handler.kind, handler);
+    }
   }
 
   onApplicationBootstrap(): void {

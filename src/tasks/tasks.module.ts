@@ -1,11 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { TaskRunner } from './task-runner.js';
 import { TasksController } from './tasks.controller.js';
 import { TasksService } from './tasks.service.js';
 
-/** Background tasks; modules register their TaskHandlers with the TaskRunner on init. */
+/** Background tasks; the TaskRunner finds the `@BackgroundTaskHandler()` providers by discovery. */
 @Global()
 @Module({
+  imports: [DiscoveryModule],
   controllers: [TasksController],
   providers: [TasksService, TaskRunner],
   exports: [TasksService, TaskRunner],

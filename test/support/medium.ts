@@ -9,7 +9,7 @@ import { type AppConfig, loadRuntimeKeys, parseConfig } from '../../src/config/i
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
-import { RotationRecovery } from '../../src/rotation/rotation-recovery.js';
+import { LoopScheduler } from '../../src/jobs/loop-scheduler.js';
 import { TEST_ENCRYPTION_KEY } from './app.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
 import { TestClock } from './test-clock.js';
@@ -66,9 +66,9 @@ export async function startMedium(options: { env?: Record<string, string>; clock
       AppModule.forRoot({ config, keys: loadRuntimeKeys(config), databaseUrl: db.url, clock }),
       { logger: false, abortOnError: false },
     );
-    // Recovery is driven by the tests (RotationService.resumeInterrupted): the app's once-a-minute
-    // sweep would race them for the same stale rotations.
-    clearInterval((ctx.get(RotationRecovery) as unknown as { timer?: NodeJS.Timeout }).timer);
+    // Recovery is driven by the tests (RotationService.resumeInterrupted): the app's periodic loops
+    // (rotation recovery once a minute) would race them for the same stale rotations.
+    await ctx.get(LoopScheduler).beforeApplicationShutdown();
     const app = ctx;
     const dataSource = app.get(DataSource);
     return {

@@ -1,41 +1,71 @@
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { Clock } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { JobHandler, type JobContext } from '../jobs/job-handler.js';
-import { JobsService } from '../jobs/jobs.service.js';
 import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { SecretsService } from './secrets.service.js';
-import { lockSecretRow } from './secrets.repository.js';
+import { lockSecretRow, SecretsRepository } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
 
+export interface DueSecret {
+  id: string;
+  name: string;
+  secret_type: string;
+  rotator_kind: string | null;
+  rotation_status: string;
+  expired: boolean;
+}
+
 /**
- * cleanup_old_secret_versions (weekly): keeps SECRET_VERSIONS_RETAINED readable versions per
- * secret, destroying older deprecated ones (never current, previous or pending), and purges
- * soft-deleted secrets whose retention has passed. Each secret is its own transaction; a failure
- * is counted and the run goes on.
+ * Housekeeping of the secrets tables (cleanupOldVersions, run by the cleanup_old_secret_versions job): keeps
+ * SECRET_VERSIONS_RETAINED readable versions per secret, destroying older deprecated ones (never
+ * current, previous or pending), and purges soft-deleted secrets whose retention has passed. Each
+ * secret is its own transaction; a failure is counted and the run goes on. Also the queries on
+ * `secrets` that the rotation-due sweep (check_expired_secrets) needs.
  */
 @Injectable()
-export class CleanupOldSecretVersionsJob extends JobHandler implements OnModuleInit {
-  readonly name = 'cleanup_old_secret_versions';
-  private readonly logger = new Logger(CleanupOldSecretVersionsJob.name);
+export class SecretsMaintenance {
+  private readonly logger = new Logger(SecretsMaintenance.name);
 
   constructor(
-    private readonly jobs: JobsService,
     private readonly uow: UnitOfWork,
     private readonly versions: SecretVersions,
     private readonly secrets: SecretsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {
-    super();
+    private readonly repository: SecretsRepository,
+  ) {}
+
+  /**
+   * Live secrets whose next_rotation_at or expires_at has passed, with what the rotation sweep
+   * decides on. Secrets already queued in an unfinished task (a pending item) are left to it.
+   */
+  async dueForRotation(now: Date): Promise<DueSecret[]> {
+    return (await this.uow.manager().query(
+      `SELECT s.id, s.name, s.secret_type, s.rotator->>'kind' AS rotator_kind, s.rotation_status, (s.expires_at IS NOT NULL AND s.expires_at <= $1) AS expired
+       FROM secrets s
+       WHERE s.deleted_at IS NULL AND (s.next_rotation_at <= $1 OR s.expires_at <= $1)
+         AND NOT EXISTS (SELECT 1 FROM task_items i WHERE i.target = s.id AND i.status = 'pending')
+       ORDER BY s.next_rotation_at NULLS LAST, s.id`,
+      [now],
+    )) as DueSecret[];
   }
 
-  onModuleInit(): void {
-    this.jobs.register(this);
+  /** Marks secrets that are due but cannot be rotated automatically as rotation_due. */
+  async flagRotationDue(ids: string[], now: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.repository.markRotationDue(this.uow.manager(), ids, now);
   }
 
-  async run(_ctx: JobContext): Promise<Record<string, number | string>> {
+  /** Live secrets expiring in (now, until], soonest first. */
+  async expiringBetween(now: Date, until: Date): Promise<{ id: string; name: string; expires_at: Date }[]> {
+    return (await this.uow.manager().query(
+      'SELECT id, name, expires_at FROM secrets WHERE deleted_at IS NULL AND expires_at > $1 AND expires_at <= $2 ORDER BY expires_at',
+      [now, until],
+    )) as { id: string; name: string; expires_at: Date }[];
+  }
+
+  async cleanupOldVersions(): Promise<Record<string, number | string>> {
     const keep = this.config.secrets.versionsRetained;
     const surplus = (await this.uow.manager().query(
       `SELECT secret_id, array_agg(version ORDER BY version) AS versions FROM (

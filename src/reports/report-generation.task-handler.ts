@@ -1,8 +1,7 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { TaskEntity } from '../tasks/entities/task.entity.js';
-import { type ItemContext, PermanentItemError, TaskHandler } from '../tasks/task-handler.js';
-import { TaskRunner } from '../tasks/task-runner.js';
+import { BackgroundTaskHandler, type ItemContext, PermanentItemError, TaskHandler } from '../tasks/task-handler.js';
 import { ReportEntity } from './entities/report.entity.js';
 import { COMPLIANCE_STANDARDS, type ComplianceStandard, REPORT_KINDS, type ReportKind, type ReportSpec } from './reports.types.js';
 import { reportDedupKey } from './report-dedup.js';
@@ -14,18 +13,12 @@ import { BACKGROUND_WAIT_MS, REPORT_TASK, ReportsService } from './reports.servi
  * row and the item's completion commit in one transaction, so a retried item never stores twice.
  */
 @Injectable()
-export class ReportGenerationTask extends TaskHandler implements OnModuleInit {
+@BackgroundTaskHandler()
+export class ReportGenerationTask extends TaskHandler {
   readonly kind = REPORT_TASK;
 
-  constructor(
-    private readonly runner: TaskRunner,
-    private readonly reports: ReportsService,
-  ) {
+  constructor(private readonly reports: ReportsService) {
     super();
-  }
-
-  onModuleInit(): void {
-    this.runner.register(this);
   }
 
   async processItem(ctx: ItemContext): Promise<void> {

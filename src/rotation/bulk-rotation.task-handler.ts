@@ -1,9 +1,8 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { systemActor, type Actor } from '../auth/auth.types.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { type ItemContext, PermanentItemError, RunAlone, TaskHandler } from '../tasks/task-handler.js';
-import { TaskRunner } from '../tasks/task-runner.js';
+import { BackgroundTaskHandler, type ItemContext, PermanentItemError, RunAlone, TaskHandler } from '../tasks/task-handler.js';
 import { type RotationHooks, RotationService } from './rotation.service.js';
 
 export const BULK_ROTATION_TASK = 'rotate_bulk';
@@ -15,21 +14,17 @@ export const BULK_ROTATION_TASK = 'rotate_bulk';
  * secret is rotated twice.
  */
 @Injectable()
-export class BulkRotationHandler extends TaskHandler implements OnModuleInit {
+@BackgroundTaskHandler()
+export class BulkRotationHandler extends TaskHandler {
   readonly kind = BULK_ROTATION_TASK;
   /** Generated rotations of many secrets share commits (and the audit chain lock) 25 at a time. */
   override readonly batchSize = 25;
 
   constructor(
     private readonly rotation: RotationService,
-    private readonly runner: TaskRunner,
     private readonly uow: UnitOfWork,
   ) {
     super();
-  }
-
-  onModuleInit(): void {
-    this.runner.register(this);
   }
 
   async processItem(ctx: ItemContext): Promise<void> {
