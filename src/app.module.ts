@@ -9,6 +9,7 @@ import { Clock } from './clock/clock.js';
 import { ClockModule } from './clock/clock.module.js';
 import { loggerParams } from './common/logging.js';
 import { AppConfig, ConfigModule, RuntimeKeys } from './config/index.js';
+import { SCHEMA } from './composition/schema.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -39,7 +40,7 @@ export class AppModule {
         ClockModule.forRoot(options.clock),
         LoggerModule.forRoot(loggerParams(config)),
         // DATABASE_CA_FILE is for an external PostgreSQL, not the embedded one on loopback.
-        DatabaseModule.forRoot(options.databaseUrl, config.database.poolSize, config.operations, config.database.url ? config.tls.databaseCaFile : undefined),
+        DatabaseModule.forRoot(SCHEMA, options.databaseUrl, config.database.poolSize, config.operations, config.database.url ? config.tls.databaseCaFile : undefined),
         MetricsModule,
         CryptoModule,
         AuditLogModule,
