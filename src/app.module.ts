@@ -3,6 +3,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditLogModule } from './audit-log/audit-log.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { PIPELINE_PROVIDERS } from './app.pipeline.js';
 import { BackupsModule } from './backups/backups.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './clock/clock.js';
@@ -57,6 +58,8 @@ export class AppModule {
         FleetMetricsModule,
         BackupsModule,
       ],
+      // Guards and the audit interceptor; the rest of the pipeline is applied in app.factory.ts.
+      providers: PIPELINE_PROVIDERS,
     };
   }
 }
