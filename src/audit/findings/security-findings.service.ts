@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import type { AlertKind } from '../../alerts/alert.types.js';
 import { SecurityAlerts } from '../../alerts/security-alerts.js';
 import { Clock } from '../../clock/clock.js';
-import { decodeCursor, encodeCursor } from '../../secrets/list-cursor.js';
+import { decodeCursor, encodeCursor } from '../../common/list-cursor.js';
 import { FindingDto, type FindingListDto } from '../dto/finding.dto.js';
 import { type FindingKind, SecurityFindingEntity } from './security-finding.entity.js';
 
