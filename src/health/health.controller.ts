@@ -7,7 +7,7 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Public } from '../auth/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 import type { VaultConnection } from '../vault/vault-client.js';
 import { VAULT_CONNECTION } from '../vault/vault.module.js';
 
