@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { AuditLog } from './audit-log.service.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 
 /**
  * The audit writer every module uses (infrastructure: imports no feature). The audit feature
@@ -7,6 +8,7 @@ import { AuditLog } from './audit-log.service.js';
  */
 @Global()
 @Module({
+  imports: [MetricsModule],
   // Its interceptor and route guard are registered with the request pipeline (src/app.pipeline.ts).
   providers: [AuditLog],
   exports: [AuditLog],

@@ -13,6 +13,10 @@ import { SecretStores } from './store/secret-stores.js';
 import type { VaultConnection } from '../vault/vault-client.js';
 import { VAULT_CONNECTION, VaultModule } from '../vault/vault.module.js';
 import { VaultSecretStore } from './store/vault-secret-store.js';
+import { CryptoModule } from '../crypto/crypto.module.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 
 /**
  * `max_versions` set on every key: SECRET_VERSIONS_RETAINED counts readable versions, Vault counts
@@ -27,7 +31,7 @@ export function vaultMaxVersions(versionsRetained: number): number {
 const VAULT_STORE = Symbol('VAULT_STORE');
 
 @Module({
-  imports: [VaultModule],
+  imports: [VaultModule, CryptoModule, TasksModule, MetricsModule, JobsModule],
   controllers: [SecretsController, KeysController],
   providers: [
     LocalSecretStore,
