@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AlertKind } from '../alerts/alert.types.js';
 import { SecurityAlerts } from '../alerts/security-alerts.js';
 import { annotateAudit } from '../audit-log/audit-scope.js';
-import { SecurityFindingEntity } from '../audit/findings/security-finding.entity.js';
+import { SecurityFindings } from '../audit/findings/security-findings.service.js';
 import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
@@ -46,6 +46,7 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     private readonly versions: SecretVersions,
     private readonly cipher: SecretCipher,
     private readonly alerts: SecurityAlerts,
+    private readonly findings: SecurityFindings,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {
@@ -174,25 +175,20 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
     const failed = await tx.getRepository(IntegrityFailureEntity).find({ where: { checkId }, order: { id: 'ASC' }, take: 100 });
     this.metrics.integrityCheckCompleted();
     if (check.failures > 0) {
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(SecurityFindingEntity)
-        .values({
-          id: `fnd_${randomBytes(12).toString('base64url')}`,
+      // The finding commits with the check's result; the alert below is this check's own (with
+      // its problems), so the finding raises none.
+      await this.findings.record(
+        {
           kind: 'integrity_failure',
           severity: 'critical',
           summary: `Integrity check ${checkId} found ${check.failures} problem(s)`,
-          actor: null,
-          clientIp: null,
           secretId: failed[0]?.secretId ?? null,
           details: { check_id: checkId, failures: check.failures, secret_ids: [...new Set(failed.map((f) => f.secretId))].slice(0, 50) },
-          detectedAt: now,
-          status: 'open',
           dedupeKey: `integrity:${checkId}`,
-        })
-        .orIgnore()
-        .execute();
+        },
+        undefined,
+        tx,
+      );
       await this.alerts.raise({
         kind: AlertKind.IntegrityFailure,
         severity: 'critical',

@@ -72,6 +72,17 @@ export abstract class SecretStore {
   async oldestKept(_tx: EntityManager, _secretId: string, _storeVersion: number): Promise<number> {
     return 1;
   }
+
+  /**
+   * Stores `payload` (the same value, its data key re-wrapped) in place of the version held as
+   * `storeVersion`; returns the store version that holds it now. By default versions are
+   * immutable (Vault): it is written as a new store version with check-and-set on `meta`, and the
+   * caller destroys the superseded one once its transaction commits. A store that can replace a
+   * payload in place does so and returns `storeVersion`.
+   */
+  async replacePayload(tx: EntityManager, secretId: string, version: number, _storeVersion: number, payload: string, meta: PutMeta): Promise<number> {
+    return this.put(tx, secretId, version, payload, meta);
+  }
 }
 
 export class StoreConflictError extends Error {
