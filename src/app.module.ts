@@ -58,7 +58,8 @@ export class AppModule {
         FleetMetricsModule,
         BackupsModule,
       ],
-      // Guards and the audit interceptor; the rest of the pipeline is applied in app.factory.ts.
+      // The request pipeline's guards and interceptor (src/app.pipeline.ts, which also holds the pipe,
+      // filter and deadline that app.factory.ts applies).
       providers: PIPELINE_PROVIDERS,
     };
   }
