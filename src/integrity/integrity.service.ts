@@ -16,7 +16,6 @@ import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { SecretStores } from '../secrets/store/secret-stores.js';
-import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
 import type { TaskEntity } from '../tasks/entities/task.entity.js';
 import { type ItemContext, TaskHandler } from '../tasks/task-handler.js';
@@ -221,10 +220,9 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
   private async findOrphanKeys(tx: EntityManager, checkId: string, startedMs: number): Promise<void> {
     if (this.stores.defaultKind !== 'vault') return;
     const store = this.stores.for('vault');
-    if (!(store instanceof VaultSecretStore)) return;
     const failures: { secretId: string; problem: IntegrityProblem; detail: string }[] = [];
     try {
-      const ids = await store.listIds();
+      const ids = (await store.listIds()) ?? [];
       const rows = ids.length === 0 ? [] : ((await tx.query('SELECT id FROM secrets WHERE id = ANY($1::varchar[])', [ids])) as { id: string }[]);
       const known = new Set(rows.map((r) => r.id));
       for (const id of ids.filter((k) => !known.has(k))) {
@@ -245,8 +243,7 @@ export class IntegrityService extends TaskHandler implements OnModuleInit {
   }
 
   private vaultPath(secretId: string): string {
-    const store = this.stores.for('vault');
-    return store instanceof VaultSecretStore ? store.displayPath(secretId) : secretId;
+    return this.stores.for('vault').displayPath(secretId);
   }
 }
 
