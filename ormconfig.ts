@@ -5,9 +5,10 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { ConfigError, parseConfig, readProcessEnv } from './src/config/index.js';
+import { SCHEMA } from './src/composition/schema.js';
 import { dataSourceOptions } from './src/database/data-source-options.js';
 
 const config = parseConfig(readProcessEnv());
 if (!config.database.url) throw new ConfigError('DATABASE_URL is required for the TypeORM CLI');
 
-export default new DataSource(dataSourceOptions(config.database.url, 2));
+export default new DataSource(dataSourceOptions(SCHEMA, config.database.url, 2));

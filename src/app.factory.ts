@@ -8,17 +8,14 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
-import { AuditLog } from './audit-log/audit-log.service.js';
+import { applyPipeline } from './app.pipeline.js';
 import type { Clock } from './clock/clock.js';
-import { ErrorResponseFilter } from './common/error-response.filter.js';
-import { acceptJsonBodiesOnly, frameworkErrors } from './common/json-body.js';
 import { accessLogHook, requestIdOf } from './common/logging.js';
-import { RequestDeadlineInterceptor } from './common/request-deadline.interceptor.js';
-import { createValidationPipe } from './common/validation.js';
 import { type AppConfig, describeConfig, loadRuntimeKeys } from './config/index.js';
 import { checkDatabase } from './database/database-preflight.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
+import { acceptJsonBodiesOnly, frameworkErrors } from './http/json-body.js';
 import { Metrics } from './metrics/metrics.service.js';
 import { KeyCheck } from './secrets/key-check.js';
 import { httpsEnabled, httpsServerOptions, watchCertificates } from './tls/https-options.js';
@@ -61,7 +58,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     app = await NestFactory.create<NestFastifyApplication>(
       AppModule.forRoot({ config, keys, databaseUrl, clock: options.clock }),
       adapter,
-      // Body parsing is ours (common/json-body.ts): JSON only, nesting bounded. Boot logs wait for
+      // Body parsing is ours (http/json-body.ts): JSON only, nesting bounded. Boot logs wait for
       // the JSON logger, and a failed boot prints none of them (nor Nest's stack traces): main.ts
       // ends it with one line naming the cause.
       { bufferLogs: true, autoFlushLogs: false, abortOnError: false, bodyParser: false },
@@ -104,9 +101,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');
       });
     acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
-    app.useGlobalPipes(createValidationPipe());
-    app.useGlobalFilters(new ErrorResponseFilter(app.get(AuditLog), config.operations.retryAfterSeconds));
-    app.useGlobalInterceptors(new RequestDeadlineInterceptor(config.operations.requestTimeoutMs));
+    applyPipeline(app, config);
     SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApiConfig()), {
       jsonDocumentUrl: 'api/docs-json',
     });

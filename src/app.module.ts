@@ -3,12 +3,14 @@ import { LoggerModule } from 'nestjs-pino';
 import { AlertsModule } from './alerts/alerts.module.js';
 import { AuditLogModule } from './audit-log/audit-log.module.js';
 import { AuditModule } from './audit/audit.module.js';
+import { PIPELINE_PROVIDERS } from './app.pipeline.js';
 import { BackupsModule } from './backups/backups.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { Clock } from './clock/clock.js';
 import { ClockModule } from './clock/clock.module.js';
 import { loggerParams } from './common/logging.js';
 import { AppConfig, ConfigModule, RuntimeKeys } from './config/index.js';
+import { SCHEMA } from './composition/schema.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -41,6 +43,7 @@ export class AppModule {
         // DATABASE_CA_FILE is for an external PostgreSQL, not the embedded one on loopback.
         // Named prepared statements only on an external server: the embedded one is one shared backend.
         DatabaseModule.forRoot(
+          SCHEMA,
           options.databaseUrl,
           config.database.poolSize,
           config.operations,
@@ -63,6 +66,9 @@ export class AppModule {
         FleetMetricsModule,
         BackupsModule,
       ],
+      // The request pipeline's guards and interceptor (src/app.pipeline.ts, which also holds the pipe,
+      // filter and deadline that app.factory.ts applies).
+      providers: PIPELINE_PROVIDERS,
     };
   }
 }

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { startApp } from './app.factory.js';
-import { exitWithBootFailure } from './common/boot-failure.js';
+import { exitWithBootFailure } from './boot-failure.js';
 import { parseConfig, readProcessEnv } from './config/index.js';
 
 async function main(): Promise<void> {

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll } from 'vitest';
+import { SCHEMA } from '../src/composition/schema.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { LocalSecretStore } from '../src/secrets/store/local-secret-store.js';
@@ -12,7 +13,7 @@ let ds: DataSource;
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  ds = new DataSource(dataSourceOptions(db.url, 4));
+  ds = new DataSource(dataSourceOptions(SCHEMA, db.url, 4));
   await ds.initialize();
   await runMigrations(ds);
 });

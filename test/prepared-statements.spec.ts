@@ -13,7 +13,7 @@ describe.skipIf(EMBEDDED_DB)('prepared statements (PreparingClient)', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     // One connection, so every statement below runs on the session whose prepared statements we read.
-    ds = new DataSource({ ...dataSourceOptions(db.url, 1, undefined, undefined, true), entities: [], migrations: [] });
+    ds = new DataSource({ ...dataSourceOptions({ entities: [], migrations: [] }, db.url, 1, undefined, undefined, true) });
     await ds.initialize();
     await ds.query('CREATE TABLE t (id int PRIMARY KEY, label text)');
     await ds.query("INSERT INTO t SELECT g, 'row ' || g FROM generate_series(1, 10) g");

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/index.js';
 import { ALERT_DELIVERY_OPTIONS, type AlertDeliveryOptions, AlertDeliveryWorker } from './alert-delivery.worker.js';
 import { AlertsController } from './alerts.controller.js';
@@ -6,10 +6,9 @@ import { AlertsService } from './alerts.service.js';
 import { SecurityAlerts } from './security-alerts.js';
 
 /**
- * Security alerts: any module injects the `SecurityAlerts` port; AlertsService stores the alert
+ * Security alerts: a module that raises them imports this one and injects the `SecurityAlerts` port; AlertsService stores the alert
  * and AlertDeliveryWorker POSTs it to ALERT_WEBHOOK_URLS in the background.
  */
-@Global()
 @Module({
   controllers: [AlertsController],
   providers: [

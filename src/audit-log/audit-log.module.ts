@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AuditLog } from './audit-log.service.js';
-import { AuditInterceptor } from './audit.interceptor.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 
 /**
  * The audit writer every module uses (infrastructure: imports no feature). The audit feature
@@ -9,7 +8,9 @@ import { AuditInterceptor } from './audit.interceptor.js';
  */
 @Global()
 @Module({
-  providers: [AuditLog, { provide: APP_INTERCEPTOR, useClass: AuditInterceptor }],
+  imports: [MetricsModule],
+  // Its interceptor and route guard are registered with the request pipeline (src/app.pipeline.ts).
+  providers: [AuditLog],
   exports: [AuditLog],
 })
 export class AuditLogModule {}

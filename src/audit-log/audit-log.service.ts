@@ -6,7 +6,7 @@ import { AppConfig } from '../config/index.js';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
-import type { AuditEventInput } from './audit-catalogue.js';
+import { AuditAction, type AuditEventInput, type AuditOutcome } from './audit-catalogue.js';
 import { GroupCommit } from './group-commit.js';
 
 const AUDIT_QUEUE = Symbol('audit rows of this transaction');
@@ -18,6 +18,14 @@ const COLUMNS = 'occurred_at, actor, roles, action, outcome, secret_id, secret_n
  * ORM insert. inserted_at is set by the table's trigger, not by us.
  */
 const INSERT = `INSERT INTO audit_events (${COLUMNS}) SELECT ${COLUMNS} FROM json_populate_recordset(NULL::audit_events, $1::json)`;
+
+/** The audit series the alerts read (DeniedRequestsBurst, rotation failures); exported from 0. */
+const AUDIT_SERIES_AT_ZERO: [AuditAction, AuditOutcome][] = [
+  [AuditAction.AuthDenied, 'denied'],
+  [AuditAction.AuthForbidden, 'denied'],
+  [AuditAction.AuthRateLimited, 'denied'],
+  [AuditAction.SecretRotationFailed, 'error'],
+];
 
 /**
  * The single way audit rows are written. Inside a unit of work the row joins the caller's
@@ -40,6 +48,8 @@ export class AuditLog {
     private readonly metrics: Metrics,
   ) {
     this.batches = new GroupCommit((items) => this.insert(this.dataSource, items));
+    // A labelled series that first appears at 1 hides that first increase from increase().
+    metrics.auditEventsFromZero(AUDIT_SERIES_AT_ZERO);
   }
 
   get enabled(): boolean {

@@ -1,6 +1,6 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { AppRequest } from '../common/http-request.js';
+import type { AuditedRequest } from './audited-request.js';
 import { AUDITED_KEY, type AuditRouteSpec } from './audited.decorator.js';
 
 /** Runs first: remembers the route's audit action on the request so a denial can be audited. */
@@ -10,7 +10,7 @@ export class AuditRouteGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const spec = this.reflector.get<AuditRouteSpec | undefined>(AUDITED_KEY, context.getHandler());
-    if (spec) context.switchToHttp().getRequest<AppRequest>().auditRoute = spec;
+    if (spec) context.switchToHttp().getRequest<AuditedRequest>().auditRoute = spec;
     return true;
   }
 }

@@ -1,6 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { from, lastValueFrom, type Observable } from 'rxjs';
-import type { AppRequest } from '../common/http-request.js';
+import type { AuditedRequest } from './audited-request.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { AuditLog } from './audit-log.service.js';
 import { type AuditAnnotations, runInAuditScope } from './audit-scope.js';
@@ -20,11 +20,11 @@ export class AuditInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = context.switchToHttp().getRequest<AppRequest>();
+    const req = context.switchToHttp().getRequest<AuditedRequest>();
     const spec = req.auditRoute;
     if (!spec) return next.handle();
     const annotations: AuditAnnotations = { origin: requestOrigin(req) };
-    (req as AppRequest & { auditAnnotations?: AuditAnnotations }).auditAnnotations = annotations;
+    (req as AuditedRequest & { auditAnnotations?: AuditAnnotations }).auditAnnotations = annotations;
     const changesState = spec.transactional ?? (req.method !== 'GET' && req.method !== 'HEAD');
 
     const handleAndAudit = async () => {

@@ -1,10 +1,10 @@
-import type { AppRequest } from '../common/http-request.js';
+import type { AuditedRequest } from './audited-request.js';
 import { clientRequestIdOf } from '../common/logging.js';
 import type { AuditAnnotations } from './audit-scope.js';
 import type { AuditAction, AuditEventInput, AuditOutcome } from './audit-catalogue.js';
 
 /** Who made the request and from where: the part of its audit rows the handler cannot change. */
-export function requestOrigin(req: AppRequest): NonNullable<AuditAnnotations['origin']> {
+export function requestOrigin(req: AuditedRequest): NonNullable<AuditAnnotations['origin']> {
   return {
     actor: req.user?.sub ?? 'anonymous',
     roles: req.user?.roles ?? [],
@@ -16,7 +16,7 @@ export function requestOrigin(req: AppRequest): NonNullable<AuditAnnotations['or
 
 /** Builds the audit event of an HTTP request from what the request and the handler tell. */
 export function requestAuditEvent(
-  req: AppRequest,
+  req: AuditedRequest,
   action: AuditAction,
   outcome: AuditOutcome,
   annotations: AuditAnnotations,

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditEvents } from './audit-events.service.js';
 import { AuditExporter } from './audit-export.service.js';
 import { AuditRetention } from './audit-retention.service.js';
@@ -12,10 +12,13 @@ import { AuditSigner } from './checkpoints/audit-signer.js';
 import { AccessPatternAnalysis } from './findings/access-pattern-analysis.js';
 import { SecurityFindings } from './findings/security-findings.service.js';
 import { AuditSealer } from './sealer/audit-sealer.js';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 
 /** The audit feature: sealer, verification, export, checkpoints, retention, findings. */
-@Global()
 @Module({
+  imports: [AlertsModule, MetricsModule, JobsModule],
   controllers: [AuditController],
   providers: [
     AuditSealer,

@@ -1,24 +1,19 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { AuditRouteGuard } from '../audit-log/audit-route.guard.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
-import { JwtAuthGuard } from './jwt-auth.guard.js';
 import { JwtStrategy } from './jwt.strategy.js';
-import { RolesGuard } from './roles.guard.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
 
 /**
- * Authentication and authorization for every route, as global guards in this order: remember the
- * route's audit action, verify the JWT (401/429), check roles and MFA (403). No database work.
+ * Authentication: the JWT strategy and the failure limiter. Its guards (JwtAuthGuard, RolesGuard)
+ * are registered with the rest of the request pipeline in src/app.pipeline.ts.
  */
 @Module({
-  imports: [PassportModule],
+  imports: [PassportModule, MetricsModule],
   providers: [
     JwtStrategy,
     AuthFailureLimiter,
-    { provide: APP_GUARD, useClass: AuditRouteGuard },
-    { provide: APP_GUARD, useClass: JwtAuthGuard },
-    { provide: APP_GUARD, useClass: RolesGuard },
   ],
+  exports: [AuthFailureLimiter],
 })
 export class AuthModule {}

@@ -2,10 +2,10 @@ import { type ExecutionContext, Injectable, UnauthorizedException } from '@nestj
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
-import type { AppRequest } from '../common/http-request.js';
+import type { AppRequest } from './app-request.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { TokenRejected } from './jwt.strategy.js';
-import { IS_PUBLIC } from './public.decorator.js';
+import { IS_PUBLIC } from '../common/public.decorator.js';
 
 /**
  * 401 for a missing or invalid token; 429 once a client has failed too often. The token is judged

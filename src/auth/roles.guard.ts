@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, ForbiddenException, Injectable
 import { Reflector } from '@nestjs/core';
 import { AppConfig } from '../config/index.js';
 import type { Actor, Role } from './auth.types.js';
-import { IS_PUBLIC } from './public.decorator.js';
+import { IS_PUBLIC } from '../common/public.decorator.js';
 import { ROLES_KEY } from './roles.decorator.js';
 
 /** Routes are admin-only unless @Roles says otherwise; admin access may require MFA. */

@@ -8,7 +8,7 @@ import { type AppConfig, ConfigError, parseConfig, type RuntimeKeys } from '../c
 import type { Env } from '../config/env-parsers.js';
 import { pgTarget } from '../database/database-tls.js';
 import { BundleError, readBundle } from './backup-format.js';
-import { openRestoreContext } from './backup-restore.context.js';
+import type { BackupRestorer } from './backup-restorer.js';
 
 /** What the drill found wrong: the verdict line says it and the exit status is 1. */
 export class DrillFailure extends Error {}
@@ -19,6 +19,8 @@ export interface DrillOptions {
   /** The deployment's environment: DATABASE_URL (the live database), keys, BACKUP_DIR. */
   env: Env;
   keys: (config: AppConfig) => RuntimeKeys;
+  /** The service's modules on the scratch database (the CLI, a composition root, passes openRestoreContext). */
+  openContext: (config: AppConfig, keys: RuntimeKeys) => Promise<{ restorer: { restore: BackupRestorer['restore'] }; close(): Promise<void> }>;
   identities: string[];
   /** A bundle to drill; the newest in BACKUP_DIR otherwise. */
   bundle?: string;
@@ -99,7 +101,7 @@ async function newestBundle(dir: string): Promise<string> {
 async function restoreInto(options: DrillOptions, scratchUrl: string, bundle: string, trusted: ReturnType<typeof createPublicKey>) {
   // Vault settings off and every secret into the local store: a drill never writes to a Vault.
   const config = parseConfig({ ...options.env, DATABASE_URL: scratchUrl, JOBS_ENABLED: 'false', TASK_WORKER_ENABLED: 'false', USE_VAULT: 'false' });
-  const ctx = await openRestoreContext(config, options.keys(config));
+  const ctx = await options.openContext(config, options.keys(config));
   try {
     return await ctx.restorer.restore(bundle, options.identities, trusted, { localOnly: true });
   } catch (e) {

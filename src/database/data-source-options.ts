@@ -1,8 +1,6 @@
 import type { DataSourceOptions } from 'typeorm';
 import { BoundedClient, PreparingClient } from './bounded-client.js';
 import { pgTarget } from './database-tls.js';
-import { ENTITIES } from './entities.js';
-import { MIGRATIONS } from './migrations/index.js';
 import { SnakeNamingStrategy } from './snake-naming.strategy.js';
 
 /** How long the service waits on PostgreSQL (AppConfig.operations); absent: the defaults below. */
@@ -14,8 +12,18 @@ export interface DatabaseTimeouts {
 
 const DEFAULT_TIMEOUTS: DatabaseTimeouts = { statementTimeoutMs: 15_000, idleInTransactionTimeoutMs: 30_000, acquireTimeoutMs: 5_000 };
 
+/**
+ * The entities and migrations a DataSource maps. The list lives at the composition root
+ * (src/composition/schema.ts), since it names every feature's entities.
+ */
+export interface DatabaseSchema {
+  entities: Function[];
+  migrations: Function[];
+}
+
 /** One definition of the database connection for the app, the CLI and the tests. */
 export function dataSourceOptions(
+  schema: DatabaseSchema,
   url: string,
   poolSize: number,
   timeouts: DatabaseTimeouts = DEFAULT_TIMEOUTS,
@@ -28,8 +36,8 @@ export function dataSourceOptions(
   return {
     type: 'postgres',
     url: target.url,
-    entities: ENTITIES,
-    migrations: MIGRATIONS,
+    entities: schema.entities,
+    migrations: schema.migrations,
     migrationsTableName: 'schema_migrations',
     migrationsTransactionMode: 'each',
     synchronize: false,

@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
 import { ConfigError, parseConfig, readProcessEnv } from '../config/index.js';
+import { SCHEMA } from '../composition/schema.js';
 import { dataSourceOptions } from './data-source-options.js';
 import { EmbeddedDatabaseBusyError, startEmbeddedPostgres } from './embedded-postgres.js';
 import { runMigrations } from './migrate.js';
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
   }
   const config = parseConfig(readProcessEnv());
   const embedded = config.database.url ? undefined : await startEmbeddedPostgres(config.dataDir, 2);
-  const ds = new DataSource(dataSourceOptions(config.database.url ?? embedded!.url, 2, config.operations, embedded ? undefined : config.tls.databaseCaFile));
+  const ds = new DataSource(dataSourceOptions(SCHEMA, config.database.url ?? embedded!.url, 2, config.operations, embedded ? undefined : config.tls.databaseCaFile));
   await ds.initialize();
   try {
     const done = await runMigrations(ds);

@@ -9,10 +9,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
+import { SCHEMA } from '../composition/schema.js';
 import { dataSourceOptions } from './data-source-options.js';
 
 export async function pendingSchemaChanges(url: string): Promise<{ up: string[]; down: string[] }> {
-  const ds = new DataSource(dataSourceOptions(url, 2));
+  const ds = new DataSource(dataSourceOptions(SCHEMA, url, 2));
   await ds.initialize();
   try {
     await ds.runMigrations({ transaction: 'each' });
@@ -32,7 +33,7 @@ async function main(): Promise<void> {
     'usage: npm run migration:generate -- <PascalCaseName>\n\n' +
     'Writes src/database/migrations/<timestamp>-<Name>.ts with what the entities declare that the\n' +
     'migrations do not create yet (computed on a scratch database on TEST_POSTGRES_URL, or the local\n' +
-    'PostgreSQL); register it in src/database/migrations/index.ts. A development tool.\n';
+    'PostgreSQL); register it in src/composition/schema.ts (MIGRATIONS). A development tool.\n';
   if (name === '--help' || name === '-h') {
     process.stdout.write(usage);
     process.exit(0);
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
         `  async up(queryRunner: QueryRunner): Promise<void> {\n${up.map(q).join('\n')}\n  }\n\n` +
         `  async down(queryRunner: QueryRunner): Promise<void> {\n${down.map(q).join('\n')}\n  }\n}\n`,
     );
-    process.stdout.write(`Wrote ${file}; add ${cls} to src/database/migrations/index.ts\n`);
+    process.stdout.write(`Wrote ${file}; add ${cls} to MIGRATIONS in src/composition/schema.ts\n`);
   } finally {
     await c.query(`DROP DATABASE IF EXISTS ${scratch} WITH (FORCE)`);
     await c.end();

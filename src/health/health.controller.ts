@@ -1,4 +1,4 @@
-import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -7,8 +7,9 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { Public } from '../auth/public.decorator.js';
-import { SecretStore } from '../secrets/store/secret-store.port.js';
+import { Public } from '../common/public.decorator.js';
+import type { VaultConnection } from '../vault/vault-client.js';
+import { VAULT_CONNECTION } from '../vault/vault.module.js';
 
 /** Kubernetes probes: unauthenticated, cheap, no audit rows. */
 @ApiTags('health')
@@ -19,7 +20,8 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly db: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    private readonly store: SecretStore,
+    /** Set when USE_VAULT=true: Vault is the store of new secrets, so readiness needs it. */
+    @Inject(VAULT_CONNECTION) private readonly vault: VaultConnection | null,
   ) {}
 
   @Get('live')
@@ -33,11 +35,12 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: the database (and Vault when USE_VAULT) answer' })
   async ready() {
     const checks: HealthIndicatorFunction[] = [() => this.db.pingCheck('database', { timeout: 2000 })];
-    if (this.store.kind === 'vault') {
+    const vault = this.vault;
+    if (vault) {
       checks.push(async () => {
-        const h = await this.store.health();
-        const vault = this.indicators.check('vault');
-        return h.up ? vault.up() : vault.down({ message: h.detail ?? 'Vault is not available' });
+        const h = await vault.health();
+        const indicator = this.indicators.check('vault');
+        return h.up ? indicator.up() : indicator.down({ message: h.detail ?? 'Vault is not available' });
       });
     }
     return this.health.check(checks).catch((e: unknown) => {

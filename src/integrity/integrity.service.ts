@@ -4,7 +4,7 @@ import type { EntityManager } from 'typeorm';
 import { AlertKind } from '../alerts/alert.types.js';
 import { SecurityAlerts } from '../alerts/security-alerts.js';
 import { annotateAudit } from '../audit-log/audit-scope.js';
-import { SecurityFindingEntity } from '../audit/findings/security-finding.entity.js';
+import { SecurityFindings } from '../audit/findings/security-findings.service.js';
 import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
@@ -14,7 +14,6 @@ import { SecretEntity } from '../secrets/entities/secret.entity.js';
 import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { SecretStores } from '../secrets/store/secret-stores.js';
-import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
 import type { TaskEntity } from '../tasks/entities/task.entity.js';
 import type { ItemContext } from '../tasks/task-handler.js';
@@ -42,6 +41,7 @@ export class IntegrityService {
     private readonly versions: SecretVersions,
     private readonly cipher: SecretCipher,
     private readonly alerts: SecurityAlerts,
+    private readonly findings: SecurityFindings,
     private readonly metrics: Metrics,
     private readonly clock: Clock,
   ) {}
@@ -166,25 +166,20 @@ export class IntegrityService {
     const failed = await tx.getRepository(IntegrityFailureEntity).find({ where: { checkId }, order: { id: 'ASC' }, take: 100 });
     this.metrics.integrityCheckCompleted();
     if (check.failures > 0) {
-      await tx
-        .createQueryBuilder()
-        .insert()
-        .into(SecurityFindingEntity)
-        .values({
-          id: `fnd_${randomBytes(12).toString('base64url')}`,
+      // The finding commits with the check's result; the alert below is this check's own (with
+      // its problems), so the finding raises none.
+      await this.findings.record(
+        {
           kind: 'integrity_failure',
           severity: 'critical',
           summary: `Integrity check ${checkId} found ${check.failures} problem(s)`,
-          actor: null,
-          clientIp: null,
           secretId: failed[0]?.secretId ?? null,
           details: { check_id: checkId, failures: check.failures, secret_ids: [...new Set(failed.map((f) => f.secretId))].slice(0, 50) },
-          detectedAt: now,
-          status: 'open',
           dedupeKey: `integrity:${checkId}`,
-        })
-        .orIgnore()
-        .execute();
+        },
+        undefined,
+        tx,
+      );
       await this.alerts.raise({
         kind: AlertKind.IntegrityFailure,
         severity: 'critical',
@@ -217,10 +212,9 @@ export class IntegrityService {
   private async findOrphanKeys(tx: EntityManager, checkId: string, startedMs: number): Promise<void> {
     if (this.stores.defaultKind !== 'vault') return;
     const store = this.stores.for('vault');
-    if (!(store instanceof VaultSecretStore)) return;
     const failures: { secretId: string; problem: IntegrityProblem; detail: string }[] = [];
     try {
-      const ids = await store.listIds();
+      const ids = (await store.listIds()) ?? [];
       const rows = ids.length === 0 ? [] : ((await tx.query('SELECT id FROM secrets WHERE id = ANY($1::varchar[])', [ids])) as { id: string }[]);
       const known = new Set(rows.map((r) => r.id));
       for (const id of ids.filter((k) => !known.has(k))) {
@@ -241,7 +235,6 @@ export class IntegrityService {
   }
 
   private vaultPath(secretId: string): string {
-    const store = this.stores.for('vault');
-    return store instanceof VaultSecretStore ? store.displayPath(secretId) : secretId;
+    return this.stores.for('vault').displayPath(secretId);
   }
 }

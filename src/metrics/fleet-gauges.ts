@@ -1,10 +1,11 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock.js';
 import { JOB_NAMES } from '../config/index.js';
-import { SecretStores } from '../secrets/store/secret-stores.js';
+import type { VaultConnection } from '../vault/vault-client.js';
+import { VAULT_CONNECTION } from '../vault/vault.module.js';
 import { MetricName } from './metric-names.js';
 import { Metrics } from './metrics.service.js';
 
@@ -32,7 +33,8 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly stores: SecretStores,
+    /** Set when USE_VAULT=true (Vault is the default store). */
+    @Inject(VAULT_CONNECTION) private readonly vault: VaultConnection | null,
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     @InjectMetric(MetricName.ExpiredSecrets) private readonly expired: Gauge,
@@ -102,7 +104,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
       else self.score.set(score);
     });
     on(this.vaultUp, async (self) => {
-      if (self.stores.defaultKind === 'vault') self.metrics.setVaultUp((await self.stores.default.health()).up);
+      if (self.vault) self.metrics.setVaultUp((await self.vault.health()).up);
       else markAbsent(self.vaultUp);
     });
     on(this.chainValid, async (self) => {

@@ -3,7 +3,7 @@ import { Controller, Get, Headers, Res, UnauthorizedException } from '@nestjs/co
 import { ApiExcludeController } from '@nestjs/swagger';
 import { PrometheusController } from '@willsoto/nestjs-prometheus';
 import { AppConfig } from '../config/index.js';
-import { Public } from '../auth/public.decorator.js';
+import { Public } from '../common/public.decorator.js';
 
 /** `/metrics` for Prometheus; with METRICS_TOKEN set it needs `Authorization: Bearer <token>`. */
 @ApiExcludeController()

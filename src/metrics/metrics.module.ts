@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import {
   makeCounterProvider,
   makeGaugeProvider,
@@ -60,7 +60,6 @@ const providers = [
   }),
 ];
 
-@Global()
 @Module({
   imports: [PrometheusModule.register({ controller: MetricsController, defaultMetrics: { enabled: true } })],
   providers: [...providers, Metrics],

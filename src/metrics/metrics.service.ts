@@ -1,20 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
-import { AuditAction, type AuditOutcome } from '../audit-log/audit-catalogue.js';
 import { SECRET_TYPES } from '../crypto/index.js';
 import { MetricName } from './metric-names.js';
 
 export const ROTATION_OPERATIONS = ['rotate', 'apply', 'verify', 'bulk'] as const;
 export type RotationOperation = (typeof ROTATION_OPERATIONS)[number];
-
-/** The audit series the alerts read (DeniedRequestsBurst, rotation failures); exported from 0. */
-const AUDIT_SERIES_AT_ZERO: [AuditAction, AuditOutcome][] = [
-  [AuditAction.AuthDenied, 'denied'],
-  [AuditAction.AuthForbidden, 'denied'],
-  [AuditAction.AuthRateLimited, 'denied'],
-  [AuditAction.SecretRotationFailed, 'error'],
-];
 
 /**
  * The per-process counters and the gauges that services set, behind one small surface. Labels
@@ -38,7 +29,11 @@ export class Metrics {
     // rate() (RotationFailure would miss one failure): every known label value starts at 0.
     for (const type of SECRET_TYPES) this.created.inc({ type }, 0);
     for (const operation of ROTATION_OPERATIONS) this.rotationErrors.inc({ operation }, 0);
-    for (const [action, outcome] of AUDIT_SERIES_AT_ZERO) this.auditEvents.inc({ action, outcome }, 0);
+  }
+
+  /** Audit series exported from 0 (the audit writer names them: it owns the action catalogue). */
+  auditEventsFromZero(series: readonly (readonly [action: string, outcome: string])[]): void {
+    for (const [action, outcome] of series) this.auditEvents.inc({ action, outcome }, 0);
   }
 
   secretCreated(type: string): void {

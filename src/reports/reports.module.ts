@@ -8,12 +8,16 @@ import { ReportsRepository } from './reports.repository.js';
 import { ReportsService } from './reports.service.js';
 import { SecretsReportsController } from './secrets-reports.controller.js';
 import { SecretStatsService } from './stats/secret-stats.service.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 
 /**
  * Statistics, the four report kinds (security, compliance, access review, annual), their
  * downloads (JSON, CSV, PDF), signing, background generation and the scheduled report jobs.
  */
 @Module({
+  imports: [TasksModule, AuditModule, JobsModule],
   controllers: [SecretsReportsController, ReportsController],
   providers: [
     ReportsRepository,

@@ -14,9 +14,13 @@ import { RotationResume } from './rotation-resume.js';
 import { RotationRetries } from './rotation-retries.js';
 import { RotatorRegistry } from './rotator-registry.js';
 import { StagedRotation } from './staged-rotation.js';
+import { TasksModule } from '../tasks/tasks.module.js';
+import { AlertsModule } from '../alerts/alerts.module.js';
+import { MetricsModule } from '../metrics/metrics.module.js';
+import { JobsModule } from '../jobs/jobs.module.js';
 
 @Module({
-  imports: [SecretsModule],
+  imports: [SecretsModule, TasksModule, AlertsModule, MetricsModule, JobsModule],
   controllers: [RotationController],
   providers: [
     // The facade and the pieces it coordinates (README.md).

@@ -16,7 +16,6 @@ import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { KeyCheck } from './key-check.js';
 import { lockSecretRow } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
-import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStores } from './store/secret-stores.js';
 
 export const KEY_REWRAP_TASK = 'key_rewrap';
@@ -108,13 +107,16 @@ export class KeyRewrapService {
       if (this.versions.encrypts(secret) && row.keyId !== current) {
         const rewrapped = this.cipher.rewrap(payload);
         keyId = current;
-        if (store instanceof LocalSecretStore) {
-          await store.replacePayload(tx, secret.id, row.storeVersion, rewrapped);
-        } else {
-          const [latest] = (await tx.query('SELECT max(store_version)::int AS v FROM secret_versions WHERE secret_id = $1', [secret.id])) as { v: number }[];
-          storeVersion = await this.versions.storeCall(() =>
-            store.put(tx, secret.id, row.version, rewrapped, { secretType: secret.secretType, tags: secret.tags, expectedStoreVersion: latest!.v }),
-          );
+        const [latest] = (await tx.query('SELECT max(store_version)::int AS v FROM secret_versions WHERE secret_id = $1', [secret.id])) as { v: number }[];
+        storeVersion = await this.versions.storeCall(() =>
+          store.replacePayload(tx, secret.id, row.version, row.storeVersion, rewrapped, {
+            secretType: secret.secretType,
+            tags: secret.tags,
+            expectedStoreVersion: latest!.v,
+          }),
+        );
+        if (storeVersion !== row.storeVersion) {
+          // Written as a new store version (Vault): the old one is destroyed after the commit.
           superseded.push({ secret, storeVersion: row.storeVersion });
           if (row.state === 'current') {
             await tx.query('UPDATE secrets SET current_store_version = $2 WHERE id = $1', [secret.id, storeVersion]);

@@ -8,6 +8,7 @@ import { SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity, type VersionState } from './entities/secret-version.entity.js';
 import { secretNotFound } from './secrets.errors.js';
 import { SecretsRepository } from './secrets.repository.js';
+import type { ServingRow } from './store/local-secret-store.js';
 import { SecretStores } from './store/secret-stores.js';
 import {
   type SecretStore,
@@ -16,19 +17,6 @@ import {
   StorePrunedError,
   StoreUnavailableError,
 } from './store/secret-store.port.js';
-
-export interface ServingRow {
-  id: string;
-  name: string;
-  secret_type: string;
-  store: 'local' | 'vault';
-  encrypt_locally: boolean;
-  current_version: number;
-  version: number | null;
-  state: string | null;
-  store_version: number | null;
-  payload: string | null;
-}
 
 /**
  * Writing and reading versions: encryption, the store, fingerprints and version states. Callers
@@ -187,20 +175,12 @@ export class SecretVersions {
 
   /**
    * The read path (GET …/value and rotations): the secret, the requested version (default: the
-   * current one) and, for the local store, its payload in one round trip of plain SQL. Returns
-   * null for an unknown or deleted secret; `serve` turns the row into the value.
+   * current one) and, for the local store, its payload in one round trip (the local store's fast
+   * path, since it reads that store's table). Returns null for an unknown or deleted secret;
+   * `serve` turns the row into the value.
    */
   async locate(tx: EntityManager, secretId: string, version?: number): Promise<ServingRow | null> {
-    const [row] = (await tx.query(
-      `SELECT s.id, s.name, s.secret_type, s.store, s.encrypt_locally, s.current_version,
-              v.version, v.state, v.store_version, p.payload
-       FROM secrets s
-       LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = coalesce($2::int, s.current_version)
-       LEFT JOIN local_secret_payloads p ON s.store = 'local' AND p.secret_id = s.id AND p.store_version = v.store_version
-       WHERE s.id = $1 AND s.deleted_at IS NULL`,
-      [secretId, version ?? null],
-    )) as ServingRow[];
-    return row ?? null;
+    return this.stores.local.locate(tx, secretId, version);
   }
 
   /** The current value of a live secret (404 when there is none). */

@@ -38,7 +38,7 @@ import {
 import type { UpdateSecretDto } from './dto/update-secret.dto.js';
 import { type RotatorConfig, SecretEntity } from './entities/secret.entity.js';
 import { SecretVersionEntity } from './entities/secret-version.entity.js';
-import { decodeCursor, encodeCursor } from './list-cursor.js';
+import { decodeCursor, encodeCursor } from '../common/list-cursor.js';
 import { duplicateName, invalidValue, secretNotFound } from './secrets.errors.js';
 import { newSecretId } from './secret-id.js';
 import { lockSecretRow } from './secrets.repository.js';

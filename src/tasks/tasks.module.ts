@@ -1,11 +1,10 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { TaskRunner } from './task-runner.js';
 import { TasksController } from './tasks.controller.js';
 import { TasksService } from './tasks.service.js';
 
 /** Background tasks; the TaskRunner finds the `@BackgroundTaskHandler()` providers by discovery. */
-@Global()
 @Module({
   imports: [DiscoveryModule],
   controllers: [TasksController],

@@ -1,21 +1,13 @@
 import { Module, type OnApplicationShutdown, type OnModuleInit, Inject, Optional } from '@nestjs/common';
 import { AppConfig } from '../config/index.js';
-import { VaultSecretStore } from '../secrets/store/vault-secret-store.js';
 import { readPemFile } from '../tls/tls-files.js';
 import { VaultConnection, type VaultTlsSettings } from './vault-client.js';
 
-/** The Vault secret store when USE_VAULT=true, else null (token provider: VAULT_STORE). */
-export const VAULT_STORE = Symbol('VAULT_STORE');
-const VAULT_CONNECTION = Symbol('VAULT_CONNECTION');
-
 /**
- * `max_versions` set on every key: SECRET_VERSIONS_RETAINED counts readable versions, Vault counts
- * every version (pending, destroyed and rolled-back ones too), hence two more; never below
- * Vault's default of 10, so setting it per key never makes Vault keep fewer than it would anyway.
+ * The Vault connection when USE_VAULT=true, else null. The secrets feature builds its Vault store
+ * on it; health and metrics ask it whether Vault answers. This module knows no feature.
  */
-export function vaultMaxVersions(versionsRetained: number): number {
-  return Math.max(10, versionsRetained + 2);
-}
+export const VAULT_CONNECTION = Symbol('VAULT_CONNECTION');
 
 /** VAULT_CACERT, VAULT_CLIENT_CERT/KEY, VAULT_TLS_SERVER_NAME (read once at boot; unreadable: ConfigError). */
 function vaultTls(config: AppConfig): VaultTlsSettings | undefined {
@@ -61,20 +53,8 @@ class VaultLifecycle implements OnModuleInit, OnApplicationShutdown {
             })
           : null,
     },
-    {
-      provide: VAULT_STORE,
-      inject: [AppConfig, VAULT_CONNECTION],
-      useFactory: (config: AppConfig, connection: VaultConnection | null) =>
-        connection
-          ? new VaultSecretStore(connection, {
-              kvMount: config.vault.kvMount,
-              pathPrefix: config.vault.pathPrefix,
-              maxVersions: vaultMaxVersions(config.secrets.versionsRetained),
-            })
-          : null,
-    },
     { provide: VaultLifecycle, inject: [VAULT_CONNECTION], useFactory: (c: VaultConnection | null) => new VaultLifecycle(c) },
   ],
-  exports: [VAULT_STORE],
+  exports: [VAULT_CONNECTION],
 })
 export class VaultModule {}

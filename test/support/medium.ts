@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { AppModule } from '../../src/app.module.js';
 import { type AppConfig, loadRuntimeKeys, parseConfig } from '../../src/config/index.js';
 import { dataSourceOptions } from '../../src/database/data-source-options.js';
+import { SCHEMA } from '../../src/composition/schema.js';
 import { runMigrations } from '../../src/database/migrate.js';
 import { UnitOfWork } from '../../src/database/unit-of-work.js';
 import { LoopScheduler } from '../../src/jobs/loop-scheduler.js';
@@ -40,7 +41,7 @@ export async function startMedium(options: { env?: Record<string, string>; clock
   let ctx: INestApplicationContext | undefined;
   try {
     // Migrate before the context starts: its bootstrap hooks (task runner, sealer) read the tables.
-    const migrator = new DataSource(dataSourceOptions(db.url, 2));
+    const migrator = new DataSource(dataSourceOptions(SCHEMA, db.url, 2));
     await migrator.initialize();
     try {
       await runMigrations(migrator);

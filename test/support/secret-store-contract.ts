@@ -218,5 +218,16 @@ export function describeSecretStoreContract(name: string, makeStore: () => Promi
       const health = await store.health();
       expect(health.up).toBe(true);
     });
+
+    it('replaces a payload (key re-wrap) in place or as a new store version, other versions untouched', async () => {
+      const id = await newId();
+      const v1 = await store.put(tx, id, 1, 'payload one', meta(0));
+      const v2 = await store.put(tx, id, 2, 'payload two', meta(v1));
+      const held = await store.replacePayload(tx, id, 1, v1, 'payload one, re-wrapped', meta(v2));
+      // In place (same store version) or a new one after the latest: never another version's number.
+      expect(held === v1 || held > v2).toBe(true);
+      await expect(store.get(tx, id, held)).resolves.toBe('payload one, re-wrapped');
+      await expect(store.get(tx, id, v2)).resolves.toBe('payload two');
+    });
   });
 }

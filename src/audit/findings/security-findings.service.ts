@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import type { AlertKind } from '../../alerts/alert.types.js';
 import { SecurityAlerts } from '../../alerts/security-alerts.js';
 import { Clock } from '../../clock/clock.js';
-import { decodeCursor, encodeCursor } from '../../secrets/list-cursor.js';
+import { decodeCursor, encodeCursor } from '../../common/list-cursor.js';
 import { FindingDto, type FindingListDto } from '../dto/finding.dto.js';
 import { type FindingKind, SecurityFindingEntity } from './security-finding.entity.js';
 
@@ -26,7 +26,8 @@ export interface NewFinding {
 export const newFindingId = () => `fnd_${randomBytes(12).toString('base64url')}`;
 
 /**
- * security_findings: what the access-pattern analysis and the chain verification found. Recording
+ * security_findings (this module is its only writer): what the access-pattern analysis, the chain
+ * verification and the integrity check found. Recording
  * is idempotent by dedupe_key; a finding raises its security alert only when it is new.
  */
 @Injectable()
@@ -39,11 +40,14 @@ export class SecurityFindings {
     private readonly clock: Clock,
   ) {}
 
-  /** Stores the finding unless already known; returns whether it was new. */
-  async record(f: NewFinding, alertKind?: AlertKind): Promise<boolean> {
+  /**
+   * Stores the finding unless already known; returns whether it was new. `tx`: write it in the
+   * caller's transaction (it commits with the caller's own rows); without, on its own.
+   */
+  async record(f: NewFinding, alertKind?: AlertKind, tx?: EntityManager): Promise<boolean> {
     const id = newFindingId();
     const inserted =
-      ((await this.dataSource.query(
+      ((await (tx ?? this.dataSource).query(
         `INSERT INTO security_findings (id, kind, severity, summary, actor, client_ip, secret_id, details, detected_at, status, dedupe_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, 'open', $10)
          ON CONFLICT (dedupe_key) DO NOTHING RETURNING id`,

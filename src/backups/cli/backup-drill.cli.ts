@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadRuntimeKeys, readProcessEnv } from '../../config/index.js';
 import { BundleError, parseIdentityFile } from '../backup-format.js';
+import { openRestoreContext } from '../../composition/restore-context.js';
 import { DrillFailure, restoreDrill } from '../restore-drill.js';
 import { fail } from './cli-support.js';
 
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
     const code = (e as NodeJS.ErrnoException).code;
     fail('backup:drill', `--identity: ${code ? `cannot read ${parsed.values.identity} (${code})` : (e as Error).message}`, 2);
   }
-  const verdict = await restoreDrill({ env: readProcessEnv(), keys: loadRuntimeKeys, identities, bundle: parsed.positionals[0] });
+  const verdict = await restoreDrill({ env: readProcessEnv(), keys: loadRuntimeKeys, openContext: openRestoreContext, identities, bundle: parsed.positionals[0] });
   process.stdout.write(`${verdict}\n`);
 }
 

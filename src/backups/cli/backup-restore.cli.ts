@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadRuntimeKeys, parseConfig, readProcessEnv } from '../../config/index.js';
 import { BundleError, parseIdentityFile } from '../backup-format.js';
-import { openRestoreContext } from '../backup-restore.context.js';
+import { openRestoreContext } from '../../composition/restore-context.js';
 import { fail, publicKeyOption } from './cli-support.js';
 
 const USAGE = `usage: npm run backup:restore -- FILE --identity KEYFILE [--public-key KEY]

@@ -11,6 +11,20 @@ import {
 
 const UNIQUE_VIOLATION = '23505';
 
+/** A secret and one of its versions as the read path needs them; `payload` only for the local store. */
+export interface ServingRow {
+  id: string;
+  name: string;
+  secret_type: string;
+  store: 'local' | 'vault';
+  encrypt_locally: boolean;
+  current_version: number;
+  version: number | null;
+  state: string | null;
+  store_version: number | null;
+  payload: string | null;
+}
+
 /**
  * Payloads as rows in PostgreSQL, written through the caller's transaction so a version's payload
  * and metadata commit together. The payload is always an envelope: the service encrypts first.
@@ -79,11 +93,31 @@ export class LocalSecretStore extends SecretStore {
     return { up: true };
   }
 
-  /** Replaces a payload in place (key re-wrap: same value, same version, new wrapping key). */
-  async replacePayload(tx: EntityManager, secretId: string, storeVersion: number, payload: string): Promise<void> {
+  /**
+   * The read fast path (SecretVersions.locate): the secret, the requested version (default: the
+   * current one) and, when the secret lives in this store, its payload, in one round trip. It
+   * lives here because it joins this store's table; for a Vault secret `payload` is null. Null for
+   * an unknown or deleted secret.
+   */
+  async locate(tx: EntityManager, secretId: string, version?: number): Promise<ServingRow | null> {
+    const [row] = (await tx.query(
+      `SELECT s.id, s.name, s.secret_type, s.store, s.encrypt_locally, s.current_version,
+              v.version, v.state, v.store_version, p.payload
+       FROM secrets s
+       LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = coalesce($2::int, s.current_version)
+       LEFT JOIN local_secret_payloads p ON s.store = 'local' AND p.secret_id = s.id AND p.store_version = v.store_version
+       WHERE s.id = $1 AND s.deleted_at IS NULL`,
+      [secretId, version ?? null],
+    )) as ServingRow[];
+    return row ?? null;
+  }
+
+  /** Replaces the payload in place (key re-wrap: same value, same version, new wrapping key). */
+  override async replacePayload(tx: EntityManager, secretId: string, _version: number, storeVersion: number, payload: string): Promise<number> {
     await tx.query(
       'UPDATE local_secret_payloads SET payload = $3 WHERE secret_id = $1 AND store_version = $2 AND payload IS NOT NULL',
       [secretId, storeVersion, payload],
     );
+    return storeVersion;
   }
 }

@@ -72,6 +72,36 @@ export abstract class SecretStore {
   async oldestKept(_tx: EntityManager, _secretId: string, _storeVersion: number): Promise<number> {
     return 1;
   }
+
+  /**
+   * The secret ids the store holds keys for, so the integrity check can find keys no secret row
+   * names (creates whose transaction rolled back). Null for a store that cannot hold such keys
+   * because it writes in the caller's transaction (local).
+   */
+  async listIds(): Promise<string[] | null> {
+    return null;
+  }
+
+  /** When the store created the secret's key; null when it holds nothing or cannot say. */
+  async keyCreatedAt(_secretId: string): Promise<Date | null> {
+    return null;
+  }
+
+  /** Where a secret's payloads live, as the store's own tools name it (for messages and reports). */
+  displayPath(secretId: string): string {
+    return secretId;
+  }
+
+  /**
+   * Stores `payload` (the same value, its data key re-wrapped) in place of the version held as
+   * `storeVersion`; returns the store version that holds it now. By default versions are
+   * immutable (Vault): it is written as a new store version with check-and-set on `meta`, and the
+   * caller destroys the superseded one once its transaction commits. A store that can replace a
+   * payload in place does so and returns `storeVersion`.
+   */
+  async replacePayload(tx: EntityManager, secretId: string, version: number, _storeVersion: number, payload: string, meta: PutMeta): Promise<number> {
+    return this.put(tx, secretId, version, payload, meta);
+  }
 }
 
 export class StoreConflictError extends Error {

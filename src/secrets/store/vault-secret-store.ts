@@ -182,7 +182,7 @@ export class VaultSecretStore extends SecretStore {
   }
 
   /** When Vault created the key (its metadata `created_time`); null when it holds nothing or cannot say. */
-  async keyCreatedAt(secretId: string): Promise<Date | null> {
+  override async keyCreatedAt(secretId: string): Promise<Date | null> {
     checkSecretId(secretId);
     try {
       const res = (await this.connection.request((c) => c.read(this.path('metadata', secretId)))) as ReadMetadataResponse;
@@ -205,7 +205,7 @@ export class VaultSecretStore extends SecretStore {
   }
 
   /** The keys directly under the prefix (secret ids; folders are left out). [] when there are none. */
-  async listIds(): Promise<string[]> {
+  override async listIds(): Promise<string[]> {
     const folder = [this.mount, 'metadata', this.prefix].filter((p) => p !== '').join('/');
     let res: ListResponse;
     try {
@@ -220,7 +220,7 @@ export class VaultSecretStore extends SecretStore {
   }
 
   /** Where a secret's key lives, as `vault kv` names it (`kv/ytempire/secrets/<id>`), for reports. */
-  displayPath(secretId: string): string {
+  override displayPath(secretId: string): string {
     return [this.mount, this.prefix, secretId].filter((p) => p !== '').join('/');
   }
 

@@ -1,6 +1,6 @@
 import { type CallHandler, type ExecutionContext, Injectable, type NestInterceptor } from '@nestjs/common';
 import { type Observable, throwError, timeout } from 'rxjs';
-import { DomainError, DomainErrorCode } from './domain-error.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 
 /**
  * The request deadline (REQUEST_TIMEOUT_MS): a request that has not answered by then gets 503

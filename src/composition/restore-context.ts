@@ -11,7 +11,7 @@ import { startEmbeddedPostgres } from '../database/embedded-postgres.js';
 import { runMigrations } from '../database/migrate.js';
 import { KeyCheck } from '../secrets/key-check.js';
 import { SecretsModule } from '../secrets/secrets.module.js';
-import { BackupRestorer, type RestoreReport } from './backup-restorer.js';
+import { BackupRestorer, type RestoreReport } from '../backups/backup-restorer.js';
 
 @Module({})
 class RestoreModule {
@@ -26,6 +26,7 @@ export interface RestoreContext {
 }
 
 /**
+ * The restore command's composition root (src/backups/cli/backup-restore.cli.ts).
  * The service's own modules without HTTP, jobs or task workers, on the target database (migrated,
  * key-checked): the restore writes through exactly the code the service uses. The caller switches
  * jobs and task workers off in `config`, so nothing else writes meanwhile.

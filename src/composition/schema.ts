@@ -16,6 +16,19 @@ import { RotationEntity } from '../rotation/entities/rotation.entity.js';
 import { TaskItemEntity } from '../tasks/entities/task-item.entity.js';
 import { TaskEntity } from '../tasks/entities/task.entity.js';
 import { AuthFailureWindowEntity } from '../auth/entities/auth-failure-window.entity.js';
+import type { DatabaseSchema } from '../database/data-source-options.js';
+import { Init1796002882711 } from '../database/migrations/1796002882711-Init.js';
+import { AuditAppendOnly1796100000000 } from '../database/migrations/1796100000000-AuditAppendOnly.js';
+import { AuthFailureWindows1796200000003 } from '../database/migrations/1796200000003-AuthFailureWindows.js';
+import { ReportDedupKey1796200000004 } from '../database/migrations/1796200000004-ReportDedupKey.js';
+import { KeyChecks1796200000005 } from '../database/migrations/1796200000005-KeyChecks.js';
+import { AuditSealer1796200000008 } from '../database/migrations/1796200000008-AuditSealer.js';
+import { RotationFailureCause1796200000014 } from '../database/migrations/1796200000014-RotationFailureCause.js';
+
+/**
+ * The schema, listed here at the composition root rather than in database/, so infrastructure
+ * never imports a feature: each feature owns its entities, this file only gathers them.
+ */
 
 /** Every entity of the schema; migrations must describe exactly these (see schema-drift test). */
 export const ENTITIES = [
@@ -38,3 +51,17 @@ export const ENTITIES = [
   AuthFailureWindowEntity,
   KeyCheckEntity,
 ];
+
+/** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
+export const MIGRATIONS: Function[] = [
+  Init1796002882711,
+  AuditAppendOnly1796100000000,
+  AuthFailureWindows1796200000003,
+  ReportDedupKey1796200000004,
+  KeyChecks1796200000005,
+  AuditSealer1796200000008,
+  RotationFailureCause1796200000014,
+];
+
+/** What every DataSource of the service (app, CLIs, tests) maps and migrates. */
+export const SCHEMA: DatabaseSchema = { entities: ENTITIES, migrations: MIGRATIONS };

@@ -1,6 +1,6 @@
 import { type ArgumentMetadata, ValidationPipe, type ValidationError } from '@nestjs/common';
-import { DomainError, DomainErrorCode } from './domain-error.js';
-import { findUnsafeInput, type InputProblem } from './input-limits.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { findUnsafeInput, type InputProblem } from '../common/input-limits.js';
 
 interface FieldProblem {
   field: string;

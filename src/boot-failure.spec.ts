@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../config/index.js';
-import { DatabaseUnreachableError } from '../database/database-preflight.js';
+import { ConfigError } from './config/index.js';
+import { DatabaseUnreachableError } from './database/database-preflight.js';
 import { describeBootFailure } from './boot-failure.js';
 
 const sysError = (fields: Record<string, unknown>) => Object.assign(new Error('boom\n    at stack'), fields);

@@ -1,4 +1,4 @@
-import { decodeKeysetCursor, encodeKeysetCursor } from '../common/keyset-cursor.js';
+import { decodeKeysetCursor, encodeKeysetCursor } from './keyset-cursor.js';
 
 /** Keyset position (created_at, id): stable while rows are added, cheap on any page. */
 export interface ListPosition {

@@ -1,5 +1,5 @@
-import { ConfigError } from '../config/index.js';
-import { DatabaseUnreachableError } from '../database/database-preflight.js';
+import { ConfigError } from './config/index.js';
+import { DatabaseUnreachableError } from './database/database-preflight.js';
 
 /** sysexits(3): the process manager tells "fix the settings" (78) from "try again later" (69). */
 export const EXIT_CONFIG = 78;

@@ -5,8 +5,8 @@ import { AuditLog } from '../audit-log/audit-log.service.js';
 import type { AuditAnnotations } from '../audit-log/audit-scope.js';
 import { requestAuditEvent } from '../audit-log/request-audit.js';
 import { databaseUnavailable, isDatabaseUnavailable } from '../database/database-errors.js';
-import { DomainError, DomainErrorCode } from './domain-error.js';
-import type { AppRequest } from './http-request.js';
+import type { AppRequest } from '../auth/app-request.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 
 /** The one translation of domain error codes to HTTP. A new code does not compile until mapped. */
 const STATUS_OF: Record<DomainErrorCode, number> = {

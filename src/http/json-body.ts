@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, DomainErrorCode } from './domain-error.js';
-import { jsonDepthExceeds, MAX_JSON_DEPTH } from './input-limits.js';
+import { DomainError, DomainErrorCode } from '../common/domain-error.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from '../common/input-limits.js';
 
 /**
  * The API speaks JSON only: every other body type (form-encoded, text/plain, multipart …) is a
