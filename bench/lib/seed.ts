@@ -106,9 +106,10 @@ const AUDIT_COLUMNS = ['seq', 'occurred_at', 'actor', 'roles', 'action', 'outcom
 const AGENTS = ['strongroom-cli/1.4.2', 'python-requests/2.32.3', 'Go-http-client/1.1', 'Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0'];
 
 /**
- * Appends `count` audit events that continue the existing hash chain. The service's own chain
- * lock (advisory lock 'audit-chain') is held from reading the head until the COPY has committed,
- * so a running service that appends meanwhile waits and then chains onto the seeded rows.
+ * Appends `count` sealed audit events that continue the sealed hash chain. The sealer's pass lock
+ * (advisory lock 'audit-seal', which every sealing pass takes) is held from reading the head until
+ * the COPY has committed, so a running service's sealer waits and then chains the rows its
+ * requests wrote meanwhile (unsealed) onto the seeded ones.
  * Times run from the head's time (or 30 days ago) up to now. A mix of value reads, reads, lists,
  * writes, rotations and denials over `secrets`.
  */
@@ -116,7 +117,7 @@ export async function seedAuditEvents(url: string, count: number, secrets: { id:
   const lock = new pg.Client({ connectionString: url });
   await lock.connect();
   try {
-    await lock.query('SELECT pg_advisory_lock($1::bigint)', [lockKey('audit-chain')]);
+    await lock.query('SELECT pg_advisory_lock($1::bigint)', [lockKey('audit-seal')]);
     return await seedAuditEventsLocked(url, count, secrets);
   } finally {
     await lock.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
@@ -126,7 +127,7 @@ export async function seedAuditEvents(url: string, count: number, secrets: { id:
 
 async function seedAuditEventsLocked(url: string, count: number, secrets: { id: string; name: string }[]): Promise<{ headSeq: string }> {
   const head = await withClient(url, async (c) => {
-    const r = await c.query<{ seq: string; hash: string; occurred_at: Date }>('SELECT seq, hash, occurred_at FROM audit_events ORDER BY seq DESC LIMIT 1');
+    const r = await c.query<{ seq: string; hash: string; occurred_at: Date }>('SELECT seq, hash, occurred_at FROM audit_events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1');
     if (r.rows[0]) return r.rows[0];
     const cp = await c.query<{ head_hash: string }>("SELECT head_hash FROM audit_checkpoints WHERE kind = 'prune' ORDER BY id DESC LIMIT 1");
     return { seq: '0', hash: cp.rows[0]?.head_hash ?? GENESIS_HASH, occurred_at: new Date(Date.now() - 30 * DAY) };
