@@ -22,8 +22,11 @@ export interface OAuthServer {
   clientSecret: string;
   /** Endpoints that answer this status (before the provider sees the request). */
   failures: Map<OAuthEndpointName, number>;
-  /** Called before the provider handles a request to the endpoint (e.g. to kill Strongroom there). */
-  onRequest?: (endpoint: OAuthEndpointName) => Promise<void> | void;
+  /**
+   * Called before the provider handles a request to the endpoint (e.g. to kill Strongroom there);
+   * answering 'drop' closes the connection and the provider never sees the request.
+   */
+  onRequest?: (endpoint: OAuthEndpointName) => Promise<'drop' | void> | 'drop' | void;
   /** Requests the provider handled, by endpoint. */
   handled: Record<OAuthEndpointName, number>;
   /** A refresh token of a new grant for `accountId` (as an authorization code flow would leave it). */
@@ -85,7 +88,10 @@ export async function startOAuthServer(options: { accessTokenTtlSeconds?: number
     void (async () => {
       const endpoint = endpointOf(req);
       if (endpoint) {
-        await state.onRequest?.(endpoint);
+        if ((await state.onRequest?.(endpoint)) === 'drop') {
+          req.socket.destroy();
+          return;
+        }
         const status = state.failures.get(endpoint);
         if (status) {
           res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: status >= 500 ? 'server_error' : 'temporarily_unavailable' }));
