@@ -1,9 +1,10 @@
 import type { OAuthRotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
-import { Rotator, type RotationCheck, type RotationStep, type RotatorContext, type ValueFacts } from '../../rotator.port.js';
-import { type RotatorTargetPolicy, RotatorTargetRefused } from '../../rotator-target.js';
+import type { RotationCheck, RotationStep, RotatorContext, ValueFacts } from '../../rotator.port.js';
+import { RotatorTargetRefused } from '../../rotator-target.js';
 import { DryRunChecks } from '../shared/dry-run.js';
 import type { HttpsTimeouts } from '../shared/https-request.js';
-import { checkedHttpsEndpoint, rotatorSettings } from '../shared/settings.js';
+import { checkedHttpsEndpoint } from '../shared/settings.js';
+import { TargetRotator } from '../shared/target-rotator.js';
 import { OAuthEndpoints, oauthTokenRenewal, type OAuthTokenValue, parseTokenValue, tokenLifetime } from './oauth-token.js';
 
 /**
@@ -14,25 +15,11 @@ import { OAuthEndpoints, oauthTokenRenewal, type OAuthTokenValue, parseTokenValu
  * `check_expired_secrets` renews it before it expires. Nothing is changed at the server by
  * `apply`, `finish` or `revert`: a token endpoint issues, it does not take values.
  */
-abstract class OAuthRotator extends Rotator {
-  abstract override readonly kind: 'oauth_client_credentials' | 'oauth_refresh_token';
-  readonly external = true;
-  protected readonly endpoints: OAuthEndpoints;
-
-  constructor(
-    private readonly targets: RotatorTargetPolicy,
-    timeouts: HttpsTimeouts,
-  ) {
-    super();
-    this.endpoints = new OAuthEndpoints(targets, timeouts);
-  }
+abstract class OAuthRotator extends TargetRotator<'oauth_client_credentials' | 'oauth_refresh_token', HttpsTimeouts> {
+  protected readonly endpoints = new OAuthEndpoints(this.targets, this.timeouts);
 
   /** The token request of this grant for the current value. */
   protected abstract request(cfg: OAuthRotatorConfig, ctx: RotatorContext, currentValue: string | undefined): Promise<OAuthTokenValue>;
-
-  override adminSecretId(secret: SecretEntity): string | null {
-    return this.config(secret).admin_secret_id;
-  }
 
   override producesValues(): boolean {
     return true;
@@ -100,10 +87,6 @@ abstract class OAuthRotator extends Rotator {
       return token ? `current ${hint} ${found.active ? 'active' : 'not active'}` : undefined;
     });
     return dry.checks;
-  }
-
-  protected config(secret: SecretEntity): OAuthRotatorConfig {
-    return rotatorSettings(secret, this.kind);
   }
 }
 
