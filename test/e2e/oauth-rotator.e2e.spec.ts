@@ -29,15 +29,7 @@ describe('oauth rotators against oidc-provider', () => {
     await idp?.close();
   });
 
-  const settings = (kind: string, over: Record<string, unknown> = {}) => ({
-    kind,
-    token_url: idp.tokenUrl,
-    introspection_url: idp.introspectionUrl,
-    client_id: idp.clientId,
-    admin_secret_id: clientSecretId,
-    ssl_ca: idp.ca,
-    ...over,
-  });
+  const settings = (kind: string, over: Record<string, unknown> = {}) => ({ ...idp.rotatorSettings(kind, clientSecretId), ...over });
   const create = async (kind: string, value: string, over: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => {
     const res = await app.call('POST', `${S}/`, { body: { name: `oauth_token_${++n}`, secret_type: 'OAUTH_TOKEN', value, rotator: settings(kind, over), ...extra } });
     expect(res.status, res.text).toBe(201);

@@ -1,43 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChildAppHarness, childAppHarness, completedRotation } from '../support/child-app.js';
+import { asMysqlRoot, canMysqlLogin, canRedisLogin, redisAs } from '../support/machine-targets.js';
 import { type OAuthEndpointName, type OAuthServer, startOAuthServer } from '../support/oauth-server.js';
 import { type PausableProxy, startPausableProxy } from '../support/pausable-proxy.js';
 
 const S = '/api/v1/secrets';
 const HOST = '127.0.0.1';
 const initial = 'initial-password-Aa1';
-
-async function mysqlLogin(user: string, password: string): Promise<boolean> {
-  try {
-    const c = await mysql.createConnection({ host: HOST, port: 3306, user, password, connectTimeout: 5000 });
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function asMysqlRoot(fn: (c: mysql.Connection) => Promise<unknown>): Promise<void> {
-  const c = await mysql.createConnection({ host: HOST, port: 3306, user: 'root', password: '' });
-  try {
-    await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-async function redisAs<T>(login: { user?: string; password?: string }, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: HOST, port: 6379, username: login.user, password: login.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-const redisLogin = (user: string, password: string) => redisAs({ user, password }, (r) => r.call('ACL', 'WHOAMI')).then((w) => w === user, () => false);
 
 /**
  * Strongroom killed with SIGKILL in the middle of an external rotation (mysql_user, redis_acl,
@@ -119,8 +89,8 @@ describe('external rotators: kill -9 mid-rotation resumes to a working credentia
       // the restart: it was reverted and destroyed, and the next attempt staged version 3.
       expect(version).toBe(step === 'apply' ? 3 : 2);
       expect(rotation.attempts).toBe(step === 'apply' ? 2 : 1);
-      expect(await mysqlLogin(account, value)).toBe(true);
-      expect(await mysqlLogin(account, initial)).toBe(false);
+      expect(await canMysqlLogin(account, value)).toBe(true);
+      expect(await canMysqlLogin(account, initial)).toBe(false);
     }, 120_000);
   });
 
@@ -155,8 +125,8 @@ describe('external rotators: kill -9 mid-rotation resumes to a working credentia
       expect(rotation).toMatchObject({ status: 'completed', rotator: 'redis_acl' });
       const { value, version } = (await h.call('GET', `${S}/${id}/value`)).body;
       expect(version).toBe(2);
-      expect(await redisLogin(account, value)).toBe(true);
-      expect(await redisLogin(account, initial)).toBe(false);
+      expect(await canRedisLogin(account, value)).toBe(true);
+      expect(await canRedisLogin(account, initial)).toBe(false);
     }, 120_000);
   });
 
@@ -183,14 +153,7 @@ describe('external rotators: kill -9 mid-rotation resumes to a working credentia
       };
       return () => killed;
     };
-    const rotator = (kind: string) => ({
-      kind,
-      token_url: idp.tokenUrl,
-      introspection_url: idp.introspectionUrl,
-      client_id: idp.clientId,
-      admin_secret_id: clientSecretId,
-      ssl_ca: idp.ca,
-    });
+    const rotator = (kind: string) => idp.rotatorSettings(kind, clientSecretId);
 
     it('oauth_client_credentials killed at verify (introspection): the staged token is promoted and active', async () => {
       const id = await secret({ secret_type: 'OAUTH_TOKEN', value: 'placeholder', rotator: rotator('oauth_client_credentials') });

@@ -29,6 +29,8 @@ export interface OAuthServer {
   onRequest?: (endpoint: OAuthEndpointName) => Promise<'drop' | void> | 'drop' | void;
   /** Requests the provider handled, by endpoint. */
   handled: Record<OAuthEndpointName, number>;
+  /** The settings of an OAuth rotator (`kind`) for this server, with the client secret `adminSecretId`. */
+  rotatorSettings(kind: string, adminSecretId: string): Record<string, string>;
   /** A refresh token of a new grant for `accountId` (as an authorization code flow would leave it). */
   issueRefreshToken(accountId?: string): Promise<string>;
   /** RFC 7662 at the provider itself: whether it holds `token` active. */
@@ -126,6 +128,14 @@ export async function startOAuthServer(options: { accessTokenTtlSeconds?: number
     set onRequest(fn) {
       state.onRequest = fn;
     },
+    rotatorSettings: (kind, adminSecretId) => ({
+      kind,
+      token_url: tokenUrl,
+      introspection_url: introspectionUrl,
+      client_id: clientId,
+      admin_secret_id: adminSecretId,
+      ssl_ca: pki.cert.toString('utf8'),
+    }),
     async issueRefreshToken(accountId = `user-${randomBytes(4).toString('hex')}`) {
       const client = await provider.Client.find(clientId);
       const grant = new provider.Grant({ accountId, clientId });
