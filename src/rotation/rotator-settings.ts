@@ -93,7 +93,7 @@ export function rotatorSettingsProblems(targets: RotatorTargetPolicy, type: Secr
     case 'oauth_client_credentials':
     case 'oauth_refresh_token':
       problems.push(...httpsUrlProblems(targets, 'token_url', cfg.token_url, cfg.ssl_ca));
-      if (cfg.introspection_url !== undefined) problems.push(...httpsUrlProblems(targets, 'introspection_url', cfg.introspection_url, null));
+      if (cfg.introspection_url !== undefined) problems.push(...httpsUrlProblems(targets, 'introspection_url', cfg.introspection_url, cfg.ssl_ca));
       break;
   }
   return problems;
