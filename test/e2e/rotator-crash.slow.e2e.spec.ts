@@ -4,17 +4,18 @@ import { type ChildAppHarness, childAppHarness, completedRotation } from '../sup
 import { asMysqlRoot, canMysqlLogin, canRedisLogin, redisAs } from '../support/machine-targets.js';
 import { type OAuthEndpointName, type OAuthServer, startOAuthServer } from '../support/oauth-server.js';
 import { type PausableProxy, startPausableProxy } from '../support/pausable-proxy.js';
+import { type ScramPostgres, startScramPostgres } from '../support/scram-postgres.js';
 
 const S = '/api/v1/secrets';
 const HOST = '127.0.0.1';
 const initial = 'initial-password-Aa1';
 
 /**
- * Strongroom killed with SIGKILL in the middle of an external rotation (mysql_user, redis_acl,
- * the OAuth rotators), then started again: RotationRecovery resumes it to a value that works at
- * the target, and (where the target allows) the old one stops working. The kill comes when the
- * rotator opens its n-th connection to the target (a proxy in front of MariaDB / Redis) or at
- * an OAuth endpoint, before that connection or request gets anywhere.
+ * Strongroom killed with SIGKILL in the middle of an external rotation (postgres_role, mysql_user,
+ * redis_acl, the OAuth rotators), then started again: RotationRecovery resumes it to a value that
+ * works at the target, and (where the target allows) the old one stops working. The kill comes
+ * when the rotator opens its n-th connection to the target (a proxy in front of PostgreSQL,
+ * MariaDB or Redis) or at an OAuth endpoint, before that connection or request gets anywhere.
  */
 describe('external rotators: kill -9 mid-rotation resumes to a working credential', () => {
   let h: ChildAppHarness;
@@ -54,6 +55,38 @@ describe('external rotators: kill -9 mid-rotation resumes to a working credentia
     };
     return () => killed;
   };
+
+  describe('postgres_role', () => {
+    let pg: ScramPostgres;
+    let proxy: PausableProxy;
+    let adminId: string;
+
+    beforeAll(async () => {
+      pg = await startScramPostgres();
+      await pg.admin((c) => c.query(`CREATE ROLE crash_role LOGIN PASSWORD '${initial}'`));
+      proxy = await startPausableProxy(pg.port, pg.host);
+      adminId = await secret({ secret_type: 'DATABASE_PASSWORD', value: `${pg.superuser}:${pg.superuserPassword}` });
+    }, 120_000);
+    afterAll(async () => {
+      await proxy?.close();
+      await pg?.stop();
+    });
+
+    // Connection 1 is apply's (ALTER ROLE as the admin), 2 is verify's (login as the role); SCRAM in the clear.
+    it('killed at verify: the new password works after the restart, the old one does not', async () => {
+      const id = await secret({
+        secret_type: 'DATABASE_PASSWORD',
+        value: initial,
+        rotator: { kind: 'postgres_role', host: HOST, port: proxy.port, database: 'postgres', role: 'crash_role', admin_secret_id: adminId, sslmode: 'disable' },
+      });
+      const rotation = await rotateThroughKill(id, killAtConnection(proxy, 2));
+      expect(rotation).toMatchObject({ status: 'completed', rotator: 'postgres_role', attempts: 1 });
+      const { value, version } = (await h.call('GET', `${S}/${id}/value`)).body;
+      expect(version).toBe(2);
+      expect(await pg.canLogin('crash_role', value)).toBe(true);
+      expect(await pg.canLogin('crash_role', initial)).toBe(false);
+    }, 120_000);
+  });
 
   describe('mysql_user', () => {
     let proxy: PausableProxy;
