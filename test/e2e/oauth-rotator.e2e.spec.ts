@@ -118,6 +118,21 @@ describe('oauth rotators against oidc-provider', () => {
     expect(await idp.isActive(token(before.value).access_token)).toBe(true);
   });
 
+  it('refresh token: introspection down after the server answered still keeps the new pair (the old one is spent)', async () => {
+    const initial = await idp.issueRefreshToken();
+    const s = await create('oauth_refresh_token', initial);
+    idp.failures.set('introspection', 503);
+    try {
+      const res = await app.call('POST', `${S}/${s.id}/rotate`);
+      expect(res.status, res.text).toBe(200);
+    } finally {
+      idp.failures.delete('introspection');
+    }
+    const pair = token((await valueOf(s.id)).value);
+    expect(await idp.isActive(pair.refresh_token!, 'refresh_token')).toBe(true);
+    expect(await idp.isActive(initial, 'refresh_token')).toBe(false);
+  });
+
   it('a wrong client secret is refused at once (invalid_client) and changes nothing', async () => {
     const wrong = await app.call('POST', `${S}/`, { body: { name: `wrong_client_secret_${++n}`, secret_type: 'API_KEY', value: 'not-the-client-secret-000000000000' } });
     const s = await create('oauth_client_credentials', 'placeholder', { admin_secret_id: wrong.body.id });

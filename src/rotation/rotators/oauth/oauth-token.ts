@@ -76,6 +76,9 @@ export function oauthTokenRenewal(value: string, cfg: RotatorConfig | undefined 
 const FINAL_ERRORS = new Set(['invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_request']);
 const RETRY_BASE_MS = 200;
 
+/** The endpoint could not be reached or kept failing (network, timeouts, 429, 5xx): it said nothing about the token. */
+export class OAuthEndpointUnavailable extends Error {}
+
 /**
  * Calls to an OAuth 2 authorization server for one rotator's settings: the token endpoint and
  * RFC 7662 introspection, each through RotatorTargetPolicy (https only, allow-list, the checked
@@ -160,6 +163,6 @@ export class OAuthEndpoints {
       if (code && FINAL_ERRORS.has(code)) throw new RotatorTargetRefused(message);
       throw new Error(message);
     }
-    throw new Error(`the ${endpointName} endpoint at ${u.host}: ${last}`.slice(0, 300));
+    throw new OAuthEndpointUnavailable(`the ${endpointName} endpoint at ${u.host}: ${last}`.slice(0, 300));
   }
 }

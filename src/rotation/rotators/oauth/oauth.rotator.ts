@@ -5,7 +5,7 @@ import { DryRunChecks } from '../shared/dry-run.js';
 import type { HttpsTimeouts } from '../shared/https-request.js';
 import { checkedHttpsEndpoint } from '../shared/settings.js';
 import { TargetRotator } from '../shared/target-rotator.js';
-import { OAuthEndpoints, oauthTokenRenewal, type OAuthTokenValue, parseTokenValue, tokenLifetime } from './oauth-token.js';
+import { OAuthEndpoints, OAuthEndpointUnavailable, oauthTokenRenewal, type OAuthTokenValue, parseTokenValue, tokenLifetime } from './oauth-token.js';
 
 /**
  * What both OAuth rotators share: the value is the token endpoint's answer (JSON, see
@@ -39,7 +39,15 @@ abstract class OAuthRotator extends TargetRotator<'oauth_client_credentials' | '
     const life = tokenLifetime(token);
     if (life && life.expiresAt <= new Date()) throw new Error('the new access token has already expired');
     if (!cfg.introspection_url) return;
-    const found = await this.endpoints.introspect(cfg, ctx, 'apply', token.access_token, 'access_token');
+    let found: { active: boolean; clientId?: string };
+    try {
+      found = await this.endpoints.introspect(cfg, ctx, 'apply', token.access_token, 'access_token');
+    } catch (e) {
+      // The server consumed the old refresh token when it answered: failing here would leave only
+      // a spent one. An introspection that cannot answer says nothing against the new pair.
+      if (this.kind === 'oauth_refresh_token' && e instanceof OAuthEndpointUnavailable) return;
+      throw e;
+    }
     if (!found.active) throw new Error('the introspection endpoint does not hold the new access token active');
     if (found.clientId !== undefined && found.clientId !== cfg.client_id) throw new Error(`the new access token belongs to client ${found.clientId}, not ${cfg.client_id}`);
   }
