@@ -338,11 +338,6 @@ export class SecretsService {
   }
 
   /**
-   * A rotator sends its admin credential to its target: the target must be allowed
-   * (ROTATOR_ALLOWED_HOSTS, never link-local or metadata) and the credential a credential type.
-   * Checked again at rotation time and at every use (RotationService, the rotator).
-   */
-  /**
    * An internal_ca certificate, or an OAuth token stored with its expiry, is due for renewal at
    * its fraction of the lifetime, if sooner than the interval.
    */
@@ -352,6 +347,11 @@ export class SecretsService {
     return renewAt && renewAt < byInterval ? renewAt : byInterval;
   }
 
+  /**
+   * A rotator sends its admin credential to its target: the target must be allowed
+   * (ROTATOR_ALLOWED_HOSTS, never link-local or metadata) and the credential a credential type.
+   * Checked again at rotation time and at every use (RotationService, the rotator).
+   */
   private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
     const problems = rotatorSettingsProblems(this.rotatorTargets, type, rotator);
     // ssh_key builds its key pair locally: no admin credential.

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { type OAuthServer, startOAuthServer } from '../support/oauth-server.js';
@@ -83,6 +84,15 @@ describe('oauth rotators against oidc-provider', () => {
     const next = token((await valueOf(s.id)).value);
     expect(await idp.isActive(next.refresh_token!, 'refresh_token')).toBe(true);
     expect(await idp.isActive(pair.refresh_token!, 'refresh_token')).toBe(false);
+  });
+
+  it('a token value stored at create with its lifetime sets expires_at and the renewal time', async () => {
+    const issued = Date.parse('2026-01-01T00:00:00.000Z');
+    const value = JSON.stringify({ access_token: `at-${randomBytes(16).toString('hex')}`, token_type: 'Bearer', refresh_token: `rt-${randomBytes(16).toString('hex')}`, issued_at: new Date(issued).toISOString(), expires_at: new Date(issued + HOUR).toISOString() });
+    const s = await create('oauth_refresh_token', value, { renew_at_fraction: 0.5 });
+    const meta = (await app.call('GET', `${S}/${s.id}`)).body;
+    expect(new Date(meta.expires_at).getTime()).toBe(issued + HOUR);
+    expect(new Date(meta.next_rotation_at).getTime()).toBe(issued + HOUR / 2);
   });
 
   it('a token endpoint that fails leaves the previous refresh token current and working', async () => {
