@@ -15,6 +15,9 @@ export const ADMIN_CREDENTIAL_TYPES: Readonly<Record<string, readonly SecretType
   ssh_key: ['WEBHOOK_SECRET'],
   // The issuing CA: its certificate and private key (PEM), used only to sign.
   internal_ca: ['TLS_CERTIFICATE'],
+  // The OAuth client secret, sent only to the token (and introspection) endpoint over TLS.
+  oauth_client_credentials: ['API_KEY'],
+  oauth_refresh_token: ['API_KEY'],
 };
 
 /** Why `admin` cannot be the admin credential of a `kind` rotator, or null. */

@@ -18,6 +18,7 @@ import { HttpRotator } from './rotators/http/http.rotator.js';
 import { MysqlUserRotator } from './rotators/mysql-user/mysql-user.rotator.js';
 import { RedisAclRotator } from './rotators/redis-acl/redis-acl.rotator.js';
 import { SshKeyRotator } from './rotators/ssh-key/ssh-key.rotator.js';
+import { OAuthClientCredentialsRotator, OAuthRefreshTokenRotator } from './rotators/oauth/oauth.rotator.js';
 import { InternalCaRotator } from './rotators/internal-ca/internal-ca.rotator.js';
 import { GeneratedRotator } from './rotators/generated/generated.rotator.js';
 import { PostgresRoleRotator } from './rotators/postgres-role/postgres-role.rotator.js';
@@ -49,6 +50,8 @@ export class RotatorRegistry {
       new RedisAclRotator(targets, { connectTimeoutMs, statementTimeoutMs }),
       new SshKeyRotator(new HttpRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs })),
       new InternalCaRotator(),
+      new OAuthClientCredentialsRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
+      new OAuthRefreshTokenRotator(targets, { connectTimeoutMs, requestTimeoutMs: statementTimeoutMs }),
     ])
       this.rotators.set(r.kind, r);
   }

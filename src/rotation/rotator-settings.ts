@@ -2,6 +2,8 @@ import type { SecretType } from '../crypto/index.js';
 import type { RotatorConfig } from '../secrets/entities/secret.entity.js';
 import { type RotatorTargetPolicy, tlsSettingsProblem } from './rotator-target.js';
 
+const OAUTH_FIELDS = ['kind', 'token_url', 'client_id', 'admin_secret_id', 'scope', 'introspection_url', 'renew_at_fraction', 'ssl_ca'];
+
 /** The settings fields of each rotator kind; any other field is refused. */
 const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   postgres_role: ['kind', 'host', 'port', 'database', 'role', 'admin_secret_id', 'sslmode', 'ssl_ca'],
@@ -10,6 +12,8 @@ const FIELDS: Record<RotatorConfig['kind'], readonly string[]> = {
   redis_acl: ['kind', 'host', 'port', 'user', 'admin_secret_id', 'sslmode', 'ssl_ca'],
   ssh_key: ['kind', 'publish_url', 'admin_secret_id', 'ssl_ca'],
   internal_ca: ['kind', 'admin_secret_id', 'validity_days', 'renew_at_fraction'],
+  oauth_client_credentials: OAUTH_FIELDS,
+  oauth_refresh_token: OAUTH_FIELDS,
 };
 
 /** The secret types each rotator serves. */
@@ -20,13 +24,15 @@ export const ROTATOR_SECRET_TYPES: Record<RotatorConfig['kind'], readonly Secret
   redis_acl: ['DATABASE_PASSWORD', 'API_KEY'],
   ssh_key: ['SERVICE_ACCOUNT_KEY'],
   internal_ca: ['TLS_CERTIFICATE'],
+  oauth_client_credentials: ['OAUTH_TOKEN'],
+  oauth_refresh_token: ['OAUTH_TOKEN'],
 };
 
 /**
  * Kinds that build every new value themselves (types Strongroom cannot generate), so a scheduled
  * or expiry-driven rotation can run for them without a value in the request.
  */
-export const VALUE_PRODUCING_KINDS: readonly string[] = ['ssh_key', 'internal_ca'];
+export const VALUE_PRODUCING_KINDS: readonly string[] = ['ssh_key', 'internal_ca', 'oauth_client_credentials', 'oauth_refresh_token'];
 
 /** An http rotator's endpoint as a target, or the reason it cannot be one. */
 export function httpEndpoint(url: string): { url: URL; host: string; port: number } | { problem: string } {
@@ -41,6 +47,13 @@ export function httpEndpoint(url: string): { url: URL; host: string; port: numbe
   if (u.username || u.password) return { problem: 'url must not contain credentials; the calls are signed with admin_secret_id' };
   if (u.hash) return { problem: 'url must not contain a fragment' };
   return { url: u, host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : 443 };
+}
+
+/** An https endpoint setting: a URL, on the allow-list, with usable TLS settings. */
+function httpsUrlProblems(targets: RotatorTargetPolicy, field: string, url: string, sslCa: string | null | undefined): string[] {
+  const endpoint = httpEndpoint(url);
+  if ('problem' in endpoint) return [field === 'url' ? endpoint.problem : `${field}: ${endpoint.problem.replace(/^url /, '')}`];
+  return [targets.refusal(endpoint), tlsSettingsProblem({ sslmode: 'verify-full', ssl_ca: sslCa })].filter((p): p is string => p !== null);
 }
 
 /**
@@ -71,23 +84,17 @@ export function rotatorSettingsProblems(targets: RotatorTargetPolicy, type: Secr
         if (cfg.ssl_ca != null) problems.push('ssh_key: ssl_ca needs publish_url');
         break;
       }
-      const endpoint = httpEndpoint(cfg.publish_url);
-      if ('problem' in endpoint) {
-        problems.push(`publish_url: ${endpoint.problem.replace(/^url /, '')}`);
-        break;
-      }
-      problems.push(...[targets.refusal(endpoint), tlsSettingsProblem({ sslmode: 'verify-full', ssl_ca: cfg.ssl_ca })].filter((p): p is string => p !== null));
+      problems.push(...httpsUrlProblems(targets, 'publish_url', cfg.publish_url, cfg.ssl_ca));
       break;
     }
-    case 'http': {
-      const endpoint = httpEndpoint(cfg.url);
-      if ('problem' in endpoint) {
-        problems.push(endpoint.problem);
-        break;
-      }
-      problems.push(...[targets.refusal(endpoint), tlsSettingsProblem({ sslmode: 'verify-full', ssl_ca: cfg.ssl_ca })].filter((p): p is string => p !== null));
+    case 'http':
+      problems.push(...httpsUrlProblems(targets, 'url', cfg.url, cfg.ssl_ca));
       break;
-    }
+    case 'oauth_client_credentials':
+    case 'oauth_refresh_token':
+      problems.push(...httpsUrlProblems(targets, 'token_url', cfg.token_url, cfg.ssl_ca));
+      if (cfg.introspection_url !== undefined) problems.push(...httpsUrlProblems(targets, 'introspection_url', cfg.introspection_url, cfg.ssl_ca));
+      break;
   }
   return problems;
 }

@@ -21,6 +21,7 @@ import {
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
 import { certificateRenewAt, DEFAULT_RENEW_AT_FRACTION } from '../rotation/rotators/internal-ca/internal-ca.rotator.js';
+import { oauthTokenRenewal } from '../rotation/rotators/oauth/oauth-token.js';
 import { adminCredentialProblem } from '../rotation/admin-credential.js';
 import { RotatorTargetPolicy } from '../rotation/rotator-target.js';
 import { rotatorSettingsProblems } from '../rotation/rotator-settings.js';
@@ -285,7 +286,7 @@ export class SecretsService {
     const now = this.clock.now();
     const interval = dto.rotation_interval_days ?? this.config.secrets.defaultRotationIntervalDays;
     const store = this.stores.defaultKind;
-    const expiresAt = dto.expires_at ? new Date(dto.expires_at) : type === 'TLS_CERTIFICATE' ? certificateNotAfter(value) : null;
+    const expiresAt = dto.expires_at ? new Date(dto.expires_at) : type === 'TLS_CERTIFICATE' ? certificateNotAfter(value) : (oauthTokenRenewal(value, dto.rotator as RotatorConfig | undefined)?.expiresAt ?? null);
 
     const secret = tx.getRepository(SecretEntity).create({
       id: newSecretId(),
@@ -328,17 +329,20 @@ export class SecretsService {
   }
 
   /**
+   * An internal_ca certificate, or an OAuth token stored with its expiry, is due for renewal at
+   * its fraction of the lifetime, if sooner than the interval.
+   */
+  private firstRotationAt(byInterval: Date, value: string, rotator: RotatorConfig | undefined): Date {
+    const renewAt =
+      rotator?.kind === 'internal_ca' ? certificateRenewAt(value, rotator.renew_at_fraction ?? DEFAULT_RENEW_AT_FRACTION) : oauthTokenRenewal(value, rotator)?.renewAt;
+    return renewAt && renewAt < byInterval ? renewAt : byInterval;
+  }
+
+  /**
    * A rotator sends its admin credential to its target: the target must be allowed
    * (ROTATOR_ALLOWED_HOSTS, never link-local or metadata) and the credential a credential type.
    * Checked again at rotation time and at every use (RotationService, the rotator).
    */
-  /** An internal_ca certificate is due for renewal at its fraction of the lifetime, if sooner than the interval. */
-  private firstRotationAt(byInterval: Date, value: string, rotator: RotatorConfig | undefined): Date {
-    if (rotator?.kind !== 'internal_ca') return byInterval;
-    const renewAt = certificateRenewAt(value, rotator.renew_at_fraction ?? DEFAULT_RENEW_AT_FRACTION);
-    return renewAt < byInterval ? renewAt : byInterval;
-  }
-
   private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
     const problems = rotatorSettingsProblems(this.rotatorTargets, type, rotator);
     // ssh_key builds its key pair locally: no admin credential.

@@ -1,53 +1,25 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, TEST_ENCRYPTION_KEY } from '../support/app.js';
-import { type ChildApp, startChildApp } from '../support/child-app.js';
-import { connect, createTestDatabase, type TestDatabase } from '../support/database.js';
-import { adminToken, TEST_JWT_SECRET } from '../support/tokens.js';
+import { eventually } from '../support/app.js';
+import { type ChildAppHarness, childAppHarness } from '../support/child-app.js';
+import { connect } from '../support/database.js';
 
 const S = '/api/v1/secrets';
 const N = 400;
 
 /** The service killed with SIGKILL in the middle of a bulk rotation, then started again. */
 describe('crash in the middle of a bulk rotation', () => {
-  let db: TestDatabase;
-  let dataDir: string;
-  let service: ChildApp | undefined;
-  const env = () => ({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'warn',
-    DATABASE_URL: db.url,
-    DATA_DIR: dataDir,
-    JWT_SECRET: TEST_JWT_SECRET,
-    LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    JOBS_ENABLED: 'false',
-    TASK_LEASE_SECONDS: '2',
-    TASK_POLL_INTERVAL_MS: '50',
-    TASK_CONCURRENCY: '2',
-  });
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(service!.url + path, {
-      method,
-      headers: { authorization: `Bearer ${adminToken()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as any };
-  };
+  let h: ChildAppHarness;
+  const call = (method: string, path: string, body?: unknown) => h.call(method, path, body);
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'strongroom-crash-'));
+    h = await childAppHarness('crash', { TASK_LEASE_SECONDS: '2', TASK_POLL_INTERVAL_MS: '50', TASK_CONCURRENCY: '2' });
   });
   afterAll(async () => {
-    await service?.stop('SIGKILL');
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
   it('leaves every secret readable, completes the task after a restart, and rotates no secret twice', async () => {
-    service = await startChildApp(env());
+    await h.start();
     const secrets = Array.from({ length: N }, (_, i) => ({ name: `crash_${i}`, secret_type: 'API_KEY', tags: { suite: 'crash' } }));
     expect((await call('POST', `${S}/bulk`, { secrets })).body.created).toBe(N);
     const started = await call('POST', `${S}/rotate-bulk`, { tag: 'suite:crash' });
@@ -58,10 +30,9 @@ describe('crash in the middle of a bulk rotation', () => {
       const st = (await call('GET', statusUrl)).body;
       return st.progress.done >= 40 ? st : null;
     }, 120_000);
-    await service.stop('SIGKILL');
-    service = undefined;
+    await h.kill();
 
-    const db1 = await connect(db.url);
+    const db1 = await connect(h.db.url);
     try {
       const mid = await db1.query("SELECT count(*) FILTER (WHERE status = 'done')::int AS done FROM task_items");
       expect(mid.rows[0].done).toBeGreaterThanOrEqual(40);
@@ -70,7 +41,7 @@ describe('crash in the middle of a bulk rotation', () => {
       await db1.end();
     }
 
-    service = await startChildApp(env());
+    await h.start();
     const finished = await eventually(async () => {
       const st = (await call('GET', statusUrl)).body;
       return st.status === 'completed' ? st : null;
@@ -91,7 +62,7 @@ describe('crash in the middle of a bulk rotation', () => {
       expect(v.status).toBe(200);
       expect(v.body.value).toMatch(/^[A-Za-z0-9]{32}$/);
     }
-    const db2 = await connect(db.url);
+    const db2 = await connect(h.db.url);
     try {
       const r = await db2.query('SELECT count(*)::int AS n, count(DISTINCT secret_id)::int AS d FROM secret_rotations');
       expect(r.rows[0]).toEqual({ n: N, d: N });

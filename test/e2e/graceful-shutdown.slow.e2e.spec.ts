@@ -1,11 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, TEST_ENCRYPTION_KEY } from '../support/app.js';
-import { type ChildApp, startChildApp } from '../support/child-app.js';
-import { connect, createTestDatabase, type TestDatabase } from '../support/database.js';
-import { adminToken, TEST_JWT_SECRET } from '../support/tokens.js';
+import { eventually } from '../support/app.js';
+import { type ChildApp, callChild as call, type ChildAppHarness, childAppHarness } from '../support/child-app.js';
+import { connect } from '../support/database.js';
 
 const S = '/api/v1/secrets';
 const N = 300;
@@ -16,43 +12,17 @@ const N = 300;
  * so an item the first instance kept leased would stall the second for that long.
  */
 describe('graceful shutdown on SIGTERM', () => {
-  let db: TestDatabase;
-  let dataDir: string;
-  const services: ChildApp[] = [];
-  const env = () => ({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    DATABASE_URL: db.url,
-    DATA_DIR: dataDir,
-    JWT_SECRET: TEST_JWT_SECRET,
-    LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
-    JOBS_ENABLED: 'false',
-    TASK_LEASE_SECONDS: '3600',
-    TASK_POLL_INTERVAL_MS: '50',
-    TASK_CONCURRENCY: '2',
-  });
-  const call = async (service: ChildApp, method: string, path: string, body?: unknown) => {
-    const res = await fetch(service.url + path, {
-      method,
-      headers: { authorization: `Bearer ${adminToken()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: (await res.json().catch(() => null)) as any };
-  };
+  let h: ChildAppHarness;
 
   beforeAll(async () => {
-    db = await createTestDatabase();
-    dataDir = mkdtempSync(join(tmpdir(), 'strongroom-shutdown-'));
+    h = await childAppHarness('shutdown', { LOG_LEVEL: 'info', TASK_LEASE_SECONDS: '3600', TASK_POLL_INTERVAL_MS: '50', TASK_CONCURRENCY: '2' });
   });
   afterAll(async () => {
-    for (const s of services) await s.stop('SIGKILL');
-    await db?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await h?.close();
   });
 
   it('stops claiming, releases its items, logs no error and exits 0; another instance completes the task', async () => {
-    const a = await startChildApp(env());
-    services.push(a);
+    const a: ChildApp = await h.start();
     const secrets = Array.from({ length: N }, (_, i) => ({ name: `term_${i}`, secret_type: 'API_KEY', tags: { suite: 'term' } }));
     expect((await call(a, 'POST', `${S}/bulk`, { secrets })).body.created).toBe(N);
     const started = await call(a, 'POST', `${S}/rotate-bulk`, { tag: 'suite:term' });
@@ -69,7 +39,7 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(errorLines).toEqual([]);
     expect(a.output()).toMatch(/shut down cleanly/);
 
-    const direct = await connect(db.url);
+    const direct = await connect(h.db.url);
     try {
       const held = await direct.query("SELECT count(*)::int AS n FROM task_items WHERE status = 'pending' AND lease_until > now()");
       expect(held.rows[0].n).toBe(0);
@@ -79,8 +49,7 @@ describe('graceful shutdown on SIGTERM', () => {
       await direct.end();
     }
 
-    const b = await startChildApp(env());
-    services.push(b);
+    const b = await h.start();
     const finished = await eventually(async () => {
       const st = (await call(b, 'GET', statusUrl)).body;
       return st.status === 'completed' ? st : null;

@@ -1,34 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import mysql from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateAndSettle } from '../support/rotation.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { asMysqlRoot, canMysqlLogin } from '../support/machine-targets.js';
 
 const S = '/api/v1/secrets';
 const HOST = '127.0.0.1';
 const PORT = 3306;
 const initial = 'initial-app-password-1';
 
-/** The machine's MariaDB as root (no password), for setting up and removing this file's accounts. */
-async function asRoot<T>(fn: (c: mysql.Connection) => Promise<T>): Promise<T> {
-  const c = await mysql.createConnection({ host: HOST, port: PORT, user: 'root', password: '' });
-  try {
-    return await fn(c);
-  } finally {
-    await c.end();
-  }
-}
-
-async function canLogin(user: string, password: string): Promise<boolean> {
-  try {
-    const c = await mysql.createConnection({ host: HOST, port: PORT, user, password, connectTimeout: 5000 });
-    await c.query('SELECT 1');
-    await c.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
+const asRoot = asMysqlRoot;
+const canLogin = canMysqlLogin;
 
 describe('mysql_user rotator against the machine MariaDB', () => {
   let app: TestApp;

@@ -1,25 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rotateAndSettle } from '../support/rotation.js';
 import { startTestApp, type TestApp } from '../support/app.js';
+import { canRedisLogin, redisAs } from '../support/machine-targets.js';
 
 const S = '/api/v1/secrets';
 const HOST = '127.0.0.1';
 const PORT = 6379;
 const initial = 'initial-redis-password-1';
 
-async function redisAs<T>(login: { user?: string; password?: string }, fn: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({ host: HOST, port: PORT, username: login.user, password: login.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  r.on('error', () => undefined);
-  try {
-    await r.connect();
-    return await fn(r);
-  } finally {
-    r.disconnect();
-  }
-}
-const canLogin = (user: string, password: string) => redisAs({ user, password }, (r) => r.call('ACL', 'WHOAMI')).then((w) => w === user, () => false);
+const canLogin = canRedisLogin;
 const asDefault = <T>(fn: (r: Redis) => Promise<T>) => redisAs({}, fn);
 
 describe('redis_acl rotator against the machine Redis', () => {

@@ -1,6 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { eventually, TEST_ENCRYPTION_KEY } from './app.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+import { adminToken, TEST_JWT_SECRET } from './tokens.js';
 
 /**
  * The service as a real separate process (`node src/main.ts` through the SWC loader), for tests
@@ -71,4 +77,83 @@ export async function startChildApp(env: Record<string, string>, timeoutMs = 60_
       return run.exited;
     },
   };
+}
+
+/** An admin's JSON call to a child service: status and parsed body (null when not JSON). */
+export async function callChild(service: ChildApp, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(service.url + path, {
+    method,
+    headers: { authorization: `Bearer ${adminToken()}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: (await res.json().catch(() => null)) as any };
+}
+
+/**
+ * What the slow crash tests share: a database and a data directory of their own, and the service
+ * started on them (again and again: after a SIGKILL, a second instance) with the test settings
+ * plus `env`. `close` kills whatever still runs and removes both.
+ */
+export interface ChildAppHarness {
+  db: TestDatabase;
+  dataDir: string;
+  /** The instance started last (undefined after `kill`). */
+  service: ChildApp | undefined;
+  env(extra?: Record<string, string>): Record<string, string>;
+  start(extra?: Record<string, string>, timeoutMs?: number): Promise<ChildApp>;
+  /** `callChild` on the instance started last. */
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** SIGKILL to the instance started last, waiting until it is gone. */
+  kill(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function childAppHarness(name: string, env: Record<string, string> = {}): Promise<ChildAppHarness> {
+  const db = await createTestDatabase();
+  const dataDir = mkdtempSync(join(tmpdir(), `strongroom-${name}-`));
+  const started: ChildApp[] = [];
+  const harness: ChildAppHarness = {
+    db,
+    dataDir,
+    service: undefined,
+    env: (extra = {}) => ({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      DATABASE_URL: db.url,
+      DATA_DIR: dataDir,
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+      JOBS_ENABLED: 'false',
+      ...env,
+      ...extra,
+    }),
+    async start(extra, timeoutMs) {
+      const service = await startChildApp(harness.env(extra), timeoutMs);
+      started.push(service);
+      harness.service = service;
+      return service;
+    },
+    call(method, path, body) {
+      if (!harness.service) throw new Error('no service running');
+      return callChild(harness.service, method, path, body);
+    },
+    async kill() {
+      await harness.service?.stop('SIGKILL');
+      harness.service = undefined;
+    },
+    async close() {
+      for (const s of started) await s.stop('SIGKILL');
+      await db.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Waits (polling the instance started last) until the secret's only rotation has completed. */
+export async function completedRotation(harness: ChildAppHarness, secretId: string, timeoutMs = 60_000): Promise<{ status: string; rotator: string; attempts: number }> {
+  return eventually(async () => {
+    const list = (await harness.call('GET', `/api/v1/secrets/${secretId}/rotations`)).body as { status: string; rotator: string; attempts: number }[];
+    return Array.isArray(list) && list.length === 1 && list[0]!.status === 'completed' ? list[0] : null;
+  }, timeoutMs);
 }

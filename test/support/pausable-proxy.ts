@@ -1,7 +1,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
- * A TCP proxy on 127.0.0.1 in front of the machine's PostgreSQL that a test can freeze: while
+ * A TCP proxy on 127.0.0.1 in front of the machine's PostgreSQL (or MariaDB, Redis) that a test can freeze: while
  * paused it forwards nothing in either direction and opens no upstream connection, so the
  * service sees what a frozen database looks like (connections open, no replies) without the
  * shared server being touched. `resume()` forwards what was held back.
@@ -12,6 +12,11 @@ export interface PausableProxy {
   urlFor(url: string): string;
   pause(): void;
   resume(): void;
+  /**
+   * Awaited for each new client connection (numbered from 1) before anything is forwarded, e.g.
+   * to kill the service at its n-th connection to the target.
+   */
+  beforeConnect?: (n: number) => Promise<void> | void;
   close(): Promise<void>;
 }
 
@@ -39,17 +44,22 @@ export async function startPausableProxy(targetPort: number, targetHost = '127.0
     } else client.resume();
   };
 
+  let connections = 0;
   const server: Server = createServer({ pauseOnConnect: true }, (client) => {
     const pair: [Socket, Socket | undefined] = [client, undefined];
     pairs.add(pair);
     client.on('error', () => client.destroy());
-    if (paused) held.push(() => open(client, pair));
-    else open(client, pair);
+    void (async () => {
+      await proxy.beforeConnect?.(++connections);
+      if (client.destroyed) return void pairs.delete(pair);
+      if (paused) held.push(() => open(client, pair));
+      else open(client, pair);
+    })();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
 
-  return {
+  const proxy: PausableProxy = {
     port,
     urlFor(url: string) {
       const u = new URL(url);
@@ -82,4 +92,5 @@ export async function startPausableProxy(targetPort: number, targetHost = '127.0
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

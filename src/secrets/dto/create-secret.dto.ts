@@ -22,7 +22,7 @@ import { IsStringMap, MaxBytes } from './validators.js';
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_VALUE_BYTES = 64 * 1024;
 
-export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user', 'redis_acl', 'ssh_key', 'internal_ca'] as const;
+export const ROTATOR_KINDS = ['postgres_role', 'http', 'mysql_user', 'redis_acl', 'ssh_key', 'internal_ca', 'oauth_client_credentials', 'oauth_refresh_token'] as const;
 export type RotatorKind = (typeof ROTATOR_KINDS)[number];
 const isKind = (...kinds: RotatorKind[]) => (o: RotatorConfigDto) => (kinds as string[]).includes(o.kind);
 
@@ -81,6 +81,33 @@ export class RotatorConfigDto {
   @MaxLength(2048)
   url: string;
 
+  @ApiPropertyOptional({ example: 'https://idp.internal/oauth/token', description: 'oauth_client_credentials, oauth_refresh_token: the token endpoint (https only)' })
+  @ValidateIf(isKind('oauth_client_credentials', 'oauth_refresh_token'))
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  token_url: string;
+
+  @ApiPropertyOptional({ example: 'billing-service', description: 'oauth_client_credentials, oauth_refresh_token: the OAuth client id (its secret is admin_secret_id)' })
+  @ValidateIf(isKind('oauth_client_credentials', 'oauth_refresh_token'))
+  @IsString()
+  @Matches(/^[\x21-\x7e]{1,255}$/, { message: 'client_id must be 1-255 visible ASCII characters' })
+  client_id: string;
+
+  @ApiPropertyOptional({ example: 'api:read api:write', description: 'oauth_*: the scopes asked for (space-separated); absent: the client\'s or the refresh token\'s own' })
+  @IsOmittable()
+  @IsString()
+  @Matches(/^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/, { message: 'scope must be space-separated scope tokens' })
+  @MaxLength(1024)
+  scope?: string;
+
+  @ApiPropertyOptional({ example: 'https://idp.internal/oauth/introspect', description: 'oauth_*: RFC 7662 introspection endpoint (https) the new access token is verified at' })
+  @IsOmittable()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(2048)
+  introspection_url?: string;
+
   @ApiPropertyOptional({ example: 'https://keys.internal/ssh', description: 'ssh_key: publish the public key through signed http rotator calls (https only; needs admin_secret_id)' })
   @IsOmittable()
   @IsString()
@@ -90,7 +117,7 @@ export class RotatorConfigDto {
 
   @ApiProperty({
     description:
-      'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key)',
+      'Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key); oauth_* an API_KEY (the OAuth client secret)',
   })
   @ValidateIf((o: RotatorConfigDto) => o.kind !== 'ssh_key' || o.admin_secret_id !== undefined)
   @IsString()
@@ -104,7 +131,7 @@ export class RotatorConfigDto {
   @Max(3650)
   validity_days?: number;
 
-  @ApiPropertyOptional({ example: 0.66, description: 'internal_ca: renew once this fraction of the certificate lifetime has passed (default 0.66)' })
+  @ApiPropertyOptional({ example: 0.66, description: 'internal_ca, oauth_*: renew once this fraction of the certificate\'s or token\'s lifetime has passed (default 0.66)' })
   @IsOmittable()
   @IsNumber()
   @Min(0.05)

@@ -76,8 +76,29 @@ export type InternalCaRotatorConfig = {
   renew_at_fraction?: number;
 };
 
+/**
+ * An OAuth 2 token from a token endpoint: `oauth_client_credentials` asks for a new access token
+ * (client credentials grant), `oauth_refresh_token` trades the current refresh token for a new
+ * access + refresh token pair. The client secret is the API_KEY secret `admin_secret_id`.
+ */
+export type OAuthRotatorConfig = {
+  kind: 'oauth_client_credentials' | 'oauth_refresh_token';
+  /** https only: the client secret is sent there. */
+  token_url: string;
+  client_id: string;
+  admin_secret_id: string;
+  /** Space-separated scopes asked for; absent: the client's (or the refresh token's) own. */
+  scope?: string;
+  /** RFC 7662 introspection endpoint (https) the new access token is verified at; absent: not verified remotely. */
+  introspection_url?: string;
+  /** The token is renewed once this fraction of its lifetime (expires_in) has passed; absent: 0.66. */
+  renew_at_fraction?: number;
+  ssl_ca?: string | null;
+};
+
 export type RotatorConfig =
   | PostgresRoleRotatorConfig
+  | OAuthRotatorConfig
   | HttpRotatorConfig
   | MysqlUserRotatorConfig
   | RedisAclRotatorConfig

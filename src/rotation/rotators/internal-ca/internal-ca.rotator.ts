@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, randomBytes, webcryp
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import type { InternalCaRotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
+import { rotatorSettings } from '../shared/settings.js';
 import { Rotator, type RotationCheck, type RotatorContext, type ValueFacts } from '../../rotator.port.js';
 import { RotatorTargetRefused } from '../../rotator-target.js';
 
@@ -186,8 +187,7 @@ export class InternalCaRotator extends Rotator {
   }
 
   private config(secret: SecretEntity): InternalCaRotatorConfig {
-    if (!secret.rotator || secret.rotator.kind !== 'internal_ca') throw new Error('the secret has no internal_ca rotator settings');
-    return secret.rotator;
+    return rotatorSettings(secret, 'internal_ca');
   }
 
   /** The CA's certificate and key (an audited read); refused for good when it cannot issue. */

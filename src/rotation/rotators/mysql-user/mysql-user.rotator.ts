@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import mysql from 'mysql2/promise';
 import type { MysqlUserRotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
-import { Rotator, type RotationCheck, type RotatorContext } from '../../rotator.port.js';
-import { type CheckedTarget, RotatorTargetPolicy, RotatorTargetRefused, tlsSettingsProblem } from '../../rotator-target.js';
+import type { RotationCheck, RotatorContext } from '../../rotator.port.js';
+import { type CheckedTarget, RotatorTargetRefused } from '../../rotator-target.js';
+import { DryRunChecks, describeDriverError } from '../shared/dry-run.js';
+import { checkedTarget, describeTarget, parseUserPassword } from '../shared/settings.js';
+import { type ConnectionTimeouts, connectInOrder, TargetRotator } from '../shared/target-rotator.js';
 
 /** The admin secret's value: `user:password`, or a bare password for the user `root`. */
-export function parseMysqlAdmin(value: string): { user: string; password: string } {
-  const at = value.indexOf(':');
-  return at > 0 ? { user: value.slice(0, at), password: value.slice(at + 1) } : { user: 'root', password: value };
-}
+const parseMysqlAdmin = (value: string) => parseUserPassword(value, 'root');
 
 /** mysql_native_password's stored form: `*` + hex(SHA1(SHA1(password))), what the server keeps. */
 export function nativePasswordHash(password: string): string {
@@ -16,13 +16,9 @@ export function nativePasswordHash(password: string): string {
   return `*${createHash('sha1').update(once).digest('hex').toUpperCase()}`;
 }
 
-export interface MysqlUserTimeouts {
-  connectTimeoutMs: number;
-  statementTimeoutMs: number;
-}
+export type MysqlUserTimeouts = ConnectionTimeouts;
 
 const TLS_REFUSED = new Set(['HANDSHAKE_NO_SSL_SUPPORT']);
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /**
  * Rotates a MySQL / MariaDB account's password: `ALTER USER … IDENTIFIED BY` through the admin
@@ -34,20 +30,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAD
  * only over TLS. Logins use challenge-response (the password itself is not sent). Every
  * connection goes through RotatorTargetPolicy and to the checked address only.
  */
-export class MysqlUserRotator extends Rotator {
+export class MysqlUserRotator extends TargetRotator<'mysql_user', ConnectionTimeouts> {
   readonly kind = 'mysql_user';
-  readonly external = true;
-
-  constructor(
-    private readonly targets: RotatorTargetPolicy,
-    private readonly timeouts: MysqlUserTimeouts,
-  ) {
-    super();
-  }
-
-  override adminSecretId(secret: SecretEntity): string | null {
-    return this.config(secret).admin_secret_id;
-  }
 
   async apply(secret: SecretEntity, newValue: string, ctx: RotatorContext): Promise<void> {
     await this.setPassword(secret, newValue, ctx, 'apply');
@@ -69,23 +53,15 @@ export class MysqlUserRotator extends Rotator {
 
   async check(secret: SecretEntity, currentValue: string, ctx: RotatorContext): Promise<RotationCheck[]> {
     const cfg = this.config(secret);
-    const checks: RotationCheck[] = [];
-    const record = async (check: string, fn: () => Promise<string | void>) => {
-      try {
-        const detail = await fn();
-        checks.push({ check, ok: true, ...(detail ? { detail } : {}) });
-      } catch (e) {
-        checks.push({ check, ok: false, detail: this.describe(e) });
-      }
-    };
+    const dry = new DryRunChecks(describeDriverError);
     let target: CheckedTarget | undefined;
-    await record('target allowed', async () => {
-      target = await this.checked(cfg);
-      return `${cfg.host} (${target.addresses.map((a) => a.address).join(', ')}), sslmode ${target.sslmode}`;
+    await dry.record('target allowed', async () => {
+      target = await checkedTarget(this.targets, cfg);
+      return describeTarget(cfg.host, target);
     });
-    if (!target) return checks;
+    if (!target) return dry.checks;
     const t = target;
-    await record('target reachable with the admin credential', () =>
+    await dry.record('target reachable with the admin credential', () =>
       this.withConnection(
         t,
         cfg,
@@ -112,8 +88,8 @@ export class MysqlUserRotator extends Rotator {
         },
       ),
     );
-    await record('current value logs in as the account', () => this.verify(secret, currentValue).then(() => undefined));
-    return checks;
+    await dry.record('current value logs in as the account', () => this.verify(secret, currentValue).then(() => undefined));
+    return dry.checks;
   }
 
   private async setPassword(secret: SecretEntity, value: string, ctx: RotatorContext, use: 'apply' | 'revert'): Promise<void> {
@@ -141,15 +117,8 @@ export class MysqlUserRotator extends Rotator {
     return cfg.user_host ?? '%';
   }
 
-  private async checked(cfg: MysqlUserRotatorConfig): Promise<CheckedTarget> {
-    const problem = tlsSettingsProblem(cfg);
-    if (problem) throw new RotatorTargetRefused(problem);
-    return this.targets.check(cfg);
-  }
-
-  private config(secret: SecretEntity): MysqlUserRotatorConfig {
-    if (!secret.rotator || secret.rotator.kind !== 'mysql_user') throw new Error('the secret has no mysql_user rotator settings');
-    return secret.rotator;
+  private checked(cfg: MysqlUserRotatorConfig): Promise<CheckedTarget> {
+    return checkedTarget(this.targets, cfg);
   }
 
   /** The checked addresses in order; with `prefer`, a server without TLS is connected to again without. */
@@ -160,43 +129,26 @@ export class MysqlUserRotator extends Rotator {
     fn: (c: mysql.Connection, encrypted: boolean) => Promise<T>,
   ): Promise<T> {
     const login = await credential();
-    let lastError: unknown;
-    for (const { address } of target.addresses) {
-      for (const tls of target.plainIfTlsRefused ? [target.tls, false as const] : [target.tls]) {
-        let conn: mysql.Connection | undefined;
-        try {
-          conn = await mysql.createConnection({
-            host: address,
-            port: target.port,
-            user: login.user,
-            password: login.password,
-            ...(tls ? { ssl: tls as mysql.SslOptions } : {}),
-            connectTimeout: this.timeouts.connectTimeoutMs,
-            multipleStatements: false,
-          });
-          conn.on('error', () => undefined);
-          return await Promise.race([
-            fn(conn, tls !== false),
-            new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`statement took longer than ${this.timeouts.statementTimeoutMs} ms`)), this.timeouts.statementTimeoutMs).unref()),
-          ]);
-        } catch (e) {
-          lastError = e;
-          if (tls && target.plainIfTlsRefused && TLS_REFUSED.has((e as { code?: string }).code ?? '')) continue;
-          break;
-        } finally {
-          await conn?.end().catch(() => conn?.destroy());
-        }
+    return connectInOrder(cfg.host, target, (e) => TLS_REFUSED.has((e as { code?: string }).code ?? ''), async (address, tls) => {
+      let conn: mysql.Connection | undefined;
+      try {
+        conn = await mysql.createConnection({
+          host: address,
+          port: target.port,
+          user: login.user,
+          password: login.password,
+          ...(tls ? { ssl: tls as mysql.SslOptions } : {}),
+          connectTimeout: this.timeouts.connectTimeoutMs,
+          multipleStatements: false,
+        });
+        conn.on('error', () => undefined);
+        return await Promise.race([
+          fn(conn, tls !== false),
+          new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`statement took longer than ${this.timeouts.statementTimeoutMs} ms`)), this.timeouts.statementTimeoutMs).unref()),
+        ]);
+      } finally {
+        await conn?.end().catch(() => conn?.destroy());
       }
-      if (!UNREACHABLE.has((lastError as { code?: string }).code ?? '')) break;
-    }
-    if (lastError instanceof RotatorTargetRefused) throw lastError;
-    if (TLS_REFUSED.has((lastError as { code?: string }).code ?? '')) throw new Error(`${cfg.host} does not offer TLS, and sslmode ${target.sslmode} requires it`);
-    throw new Error(this.describe(lastError));
-  }
-
-  /** mysql2's messages name the failed step (access denied, refused); they never contain the password. */
-  private describe(e: unknown): string {
-    const err = e as { code?: string; message?: string };
-    return `${err.message ?? 'failed'}${err.code && !err.message?.includes(err.code) ? ` (${err.code})` : ''}`.slice(0, 300);
+    });
   }
 }

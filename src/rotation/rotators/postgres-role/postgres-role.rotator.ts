@@ -1,28 +1,22 @@
 import type { TLSSocket } from 'node:tls';
 import pg from 'pg';
 import type { PostgresRoleRotatorConfig as RotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
-import { Rotator, type RotationCheck, type RotatorContext } from '../../rotator.port.js';
-import { type CheckedTarget, RotatorTargetPolicy, RotatorTargetRefused, tlsSettingsProblem } from '../../rotator-target.js';
+import type { RotationCheck, RotatorContext } from '../../rotator.port.js';
+import type { CheckedTarget } from '../../rotator-target.js';
+import { DryRunChecks, describeDriverError } from '../shared/dry-run.js';
+import { checkedTarget, describeTarget, parseUserPassword } from '../shared/settings.js';
+import { type ConnectionTimeouts, connectInOrder, TargetRotator } from '../shared/target-rotator.js';
 import { scramSha256Verifier } from './scram.js';
 
 /** The admin secret's value: `user:password`, or a bare password for the user `postgres`. */
-export function parseAdminCredential(value: string): { user: string; password: string } {
-  const at = value.indexOf(':');
-  return at > 0 ? { user: value.slice(0, at), password: value.slice(at + 1) } : { user: 'postgres', password: value };
-}
+const parseAdminCredential = (value: string) => parseUserPassword(value, 'postgres');
 
-export interface PostgresRoleTimeouts {
-  /** DNS, TCP, TLS and login together. */
-  connectTimeoutMs: number;
-  /** Each statement (server-side statement_timeout and a client-side bound). */
-  statementTimeoutMs: number;
-}
+export type PostgresRoleTimeouts = ConnectionTimeouts;
 
 /** The server asked for the password itself (or its MD5) on a connection without TLS. */
 class InsecureAuthRefused extends Error {}
 
 const TLS_REFUSED = 'The server does not support SSL connections';
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL']);
 
 /**
  * Rotates a PostgreSQL role's password: `ALTER ROLE … PASSWORD` through the admin credential
@@ -33,20 +27,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAD
  * the checked address only), uses TLS as the secret's `sslmode` says, and refuses to send a
  * password (cleartext or MD5) over a connection without TLS: in the clear only SCRAM-SHA-256.
  */
-export class PostgresRoleRotator extends Rotator {
+export class PostgresRoleRotator extends TargetRotator<'postgres_role', ConnectionTimeouts> {
   readonly kind = 'postgres_role';
-  readonly external = true;
-
-  constructor(
-    private readonly targets: RotatorTargetPolicy,
-    private readonly timeouts: PostgresRoleTimeouts,
-  ) {
-    super();
-  }
-
-  override adminSecretId(secret: SecretEntity): string | null {
-    return this.config(secret).admin_secret_id;
-  }
 
   async apply(secret: SecretEntity, newValue: string, ctx: RotatorContext): Promise<void> {
     await this.setPassword(secret, newValue, ctx, 'apply');
@@ -58,35 +40,23 @@ export class PostgresRoleRotator extends Rotator {
 
   async verify(secret: SecretEntity, newValue: string): Promise<void> {
     const cfg = this.config(secret);
-    const target = await this.targets.check(cfg);
+    const target = await checkedTarget(this.targets, cfg);
     const who = await this.withClient(target, cfg, async () => ({ user: cfg.role, password: newValue }), async (c) => (await c.query('SELECT current_user AS u')).rows[0]?.u);
     if (who !== cfg.role) throw new Error(`login as ${cfg.role} with the new password showed current_user ${String(who)}`);
   }
 
   async check(secret: SecretEntity, currentValue: string, ctx: RotatorContext): Promise<RotationCheck[]> {
     const cfg = this.config(secret);
-    const checks: RotationCheck[] = [];
-    const record = async (check: string, fn: () => Promise<string | void>) => {
-      try {
-        const detail = await fn();
-        checks.push({ check, ok: true, ...(detail ? { detail } : {}) });
-        return true;
-      } catch (e) {
-        checks.push({ check, ok: false, detail: this.describe(e) });
-        return false;
-      }
-    };
+    const dry = new DryRunChecks(describeDriverError);
     let target: CheckedTarget | undefined;
     // Refused targets are reported without any connection and without reading the admin credential.
-    await record('target allowed', async () => {
-      const problem = tlsSettingsProblem(cfg);
-      if (problem) throw new RotatorTargetRefused(problem);
-      target = await this.targets.check(cfg);
-      return `${cfg.host} (${target.addresses.map((a) => a.address).join(', ')}), sslmode ${target.sslmode}`;
+    await dry.record('target allowed', async () => {
+      target = await checkedTarget(this.targets, cfg);
+      return describeTarget(cfg.host, target);
     });
-    if (!target) return checks;
+    if (!target) return dry.checks;
     const t = target;
-    await record('target reachable with the admin credential', () =>
+    await dry.record('target reachable with the admin credential', () =>
       this.withClient(
         t,
         cfg,
@@ -104,13 +74,13 @@ export class PostgresRoleRotator extends Rotator {
         },
       ),
     );
-    await record('current value logs in as the role', () => this.verify(secret, currentValue).then(() => undefined));
-    return checks;
+    await dry.record('current value logs in as the role', () => this.verify(secret, currentValue).then(() => undefined));
+    return dry.checks;
   }
 
   private async setPassword(secret: SecretEntity, value: string, ctx: RotatorContext, use: 'apply' | 'revert'): Promise<void> {
     const cfg = this.config(secret);
-    const target = await this.targets.check(cfg);
+    const target = await checkedTarget(this.targets, cfg);
     await this.withClient(
       target,
       cfg,
@@ -119,11 +89,6 @@ export class PostgresRoleRotator extends Rotator {
         await c.query(`ALTER ROLE ${c.escapeIdentifier(cfg.role)} WITH PASSWORD ${c.escapeLiteral(scramSha256Verifier(value))}`);
       },
     );
-  }
-
-  private config(secret: SecretEntity): RotatorConfig {
-    if (!secret.rotator || secret.rotator.kind !== 'postgres_role') throw new Error('the secret has no postgres_role rotator settings');
-    return secret.rotator;
   }
 
   /**
@@ -138,22 +103,9 @@ export class PostgresRoleRotator extends Rotator {
     fn: (c: pg.Client) => Promise<T>,
   ): Promise<T> {
     const login = await credential();
-    let lastError: unknown;
-    for (const { address } of target.addresses) {
-      for (const tls of target.plainIfTlsRefused ? [target.tls, false as const] : [target.tls]) {
-        try {
-          return await this.session(address, target.port, cfg.database, login, tls, fn);
-        } catch (e) {
-          lastError = e;
-          if (tls && target.plainIfTlsRefused && (e as Error).message === TLS_REFUSED) continue;
-          break;
-        }
-      }
-      if (!UNREACHABLE.has((lastError as { code?: string }).code ?? '')) break;
-    }
-    if (lastError instanceof RotatorTargetRefused) throw lastError;
-    if ((lastError as Error).message === TLS_REFUSED) throw new Error(`${cfg.host} does not offer TLS, and sslmode ${target.sslmode} requires it`);
-    throw new Error(this.describe(lastError));
+    return connectInOrder(cfg.host, target, (e) => (e as Error | undefined)?.message === TLS_REFUSED, (address, tls) =>
+      this.session(address, target.port, cfg.database, login, tls, fn),
+    );
   }
 
   private async session<T>(
@@ -195,11 +147,5 @@ export class PostgresRoleRotator extends Rotator {
     } finally {
       await client.end().catch(() => undefined);
     }
-  }
-
-  /** pg's messages name the failed step (auth failed, refused); they never contain the password. */
-  private describe(e: unknown): string {
-    const err = e as { code?: string; message?: string };
-    return `${err.message ?? 'failed'}${err.code && !err.message?.includes(err.code) ? ` (${err.code})` : ''}`.slice(0, 300);
   }
 }

@@ -1,22 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { RedisAclRotatorConfig, SecretEntity } from '../../../secrets/entities/secret.entity.js';
-import { Rotator, type RotationCheck, type RotatorContext } from '../../rotator.port.js';
-import { type CheckedTarget, RotatorTargetPolicy, RotatorTargetRefused, tlsSettingsProblem } from '../../rotator-target.js';
+import type { RotationCheck, RotatorContext } from '../../rotator.port.js';
+import { type CheckedTarget, RotatorTargetRefused } from '../../rotator-target.js';
+import { DryRunChecks } from '../shared/dry-run.js';
+import { checkedTarget, describeTarget, parseUserPassword } from '../shared/settings.js';
+import { type ConnectionTimeouts, TargetRotator } from '../shared/target-rotator.js';
 
 /** The admin secret's value: `user:password`, or a bare password for the user `default`. */
-export function parseRedisAdmin(value: string): { user: string; password: string } {
-  const at = value.indexOf(':');
-  return at > 0 ? { user: value.slice(0, at), password: value.slice(at + 1) } : { user: 'default', password: value };
-}
+const parseRedisAdmin = (value: string) => parseUserPassword(value, 'default');
 
 /** ACL SETUSER takes `#<sha256 hex>`: the password itself is never sent in the command. */
 const hashed = (password: string) => `#${createHash('sha256').update(password, 'utf8').digest('hex')}`;
 
-export interface RedisAclTimeouts {
-  connectTimeoutMs: number;
-  statementTimeoutMs: number;
-}
+export type RedisAclTimeouts = ConnectionTimeouts;
 
 /**
  * Rotates a Redis ACL user's password: `ACL SETUSER user #<new>` adds the new password next to
@@ -25,20 +22,8 @@ export interface RedisAclTimeouts {
  * the old. Passwords go to SETUSER as SHA-256 hashes; AUTH sends them as they are, so Redis
  * without TLS needs `sslmode: disable` set explicitly (there is no TLS negotiation to prefer).
  */
-export class RedisAclRotator extends Rotator {
+export class RedisAclRotator extends TargetRotator<'redis_acl', ConnectionTimeouts> {
   readonly kind = 'redis_acl';
-  readonly external = true;
-
-  constructor(
-    private readonly targets: RotatorTargetPolicy,
-    private readonly timeouts: RedisAclTimeouts,
-  ) {
-    super();
-  }
-
-  override adminSecretId(secret: SecretEntity): string | null {
-    return this.config(secret).admin_secret_id;
-  }
 
   async apply(secret: SecretEntity, newValue: string, ctx: RotatorContext): Promise<void> {
     await this.asAdmin(secret, ctx, 'apply', (r, cfg) => r.call('ACL', 'SETUSER', cfg.user, hashed(newValue)));
@@ -61,22 +46,15 @@ export class RedisAclRotator extends Rotator {
 
   async check(secret: SecretEntity, currentValue: string, ctx: RotatorContext): Promise<RotationCheck[]> {
     const cfg = this.config(secret);
-    const checks: RotationCheck[] = [];
+    // Redis errors name the failed step (WRONGPASS, NOPERM); they never contain the password.
+    const dry = new DryRunChecks();
     let target: CheckedTarget | undefined;
-    const record = async (check: string, fn: () => Promise<string | void>) => {
-      try {
-        const detail = await fn();
-        checks.push({ check, ok: true, ...(detail ? { detail } : {}) });
-      } catch (e) {
-        checks.push({ check, ok: false, detail: this.describe(e) });
-      }
-    };
-    await record('target allowed', async () => {
+    await dry.record('target allowed', async () => {
       target = await this.checked(cfg);
-      return `${cfg.host} (${target.addresses.map((a) => a.address).join(', ')}), sslmode ${target.sslmode}`;
+      return describeTarget(cfg.host, target);
     });
-    if (!target) return checks;
-    await record('target reachable with the admin credential', async () => {
+    if (!target) return dry.checks;
+    await dry.record('target reachable with the admin credential', async () => {
       await this.asAdmin(secret, ctx, 'check', async (r) => {
         // ACL GETUSER needs the same permission as ACL SETUSER (the ACL command), and shows the user exists.
         const user = await r.call('ACL', 'GETUSER', cfg.user);
@@ -84,8 +62,8 @@ export class RedisAclRotator extends Rotator {
       });
       return `ACL user ${cfg.user} exists and the admin may change it`;
     });
-    await record('current value logs in as the user', () => this.verify(secret, currentValue));
-    return checks;
+    await dry.record('current value logs in as the user', () => this.verify(secret, currentValue));
+    return dry.checks;
   }
 
   private async asAdmin<T>(secret: SecretEntity, ctx: RotatorContext, use: 'check' | 'apply' | 'revert', fn: (r: Redis, cfg: RedisAclRotatorConfig) => Promise<T>): Promise<T> {
@@ -96,15 +74,8 @@ export class RedisAclRotator extends Rotator {
   }
 
   private async checked(cfg: RedisAclRotatorConfig): Promise<CheckedTarget> {
-    const problem = tlsSettingsProblem(cfg);
-    if (problem) throw new RotatorTargetRefused(problem);
     if ((cfg.sslmode ?? 'verify-full') === 'prefer') throw new RotatorTargetRefused('redis_acl: sslmode prefer is not offered (Redis has no TLS negotiation); use disable, require or verify-full');
-    return this.targets.check({ ...cfg, sslmode: cfg.sslmode ?? 'verify-full' });
-  }
-
-  private config(secret: SecretEntity): RedisAclRotatorConfig {
-    if (!secret.rotator || secret.rotator.kind !== 'redis_acl') throw new Error('the secret has no redis_acl rotator settings');
-    return secret.rotator;
+    return checkedTarget(this.targets, { ...cfg, sslmode: cfg.sslmode ?? 'verify-full' });
   }
 
   /** One connection to the first checked address, no retries or reconnects (the rotation retries). */
@@ -130,10 +101,5 @@ export class RedisAclRotator extends Rotator {
     } finally {
       r.disconnect();
     }
-  }
-
-  /** Redis errors name the failed step (WRONGPASS, NOPERM); they never contain the password. */
-  private describe(e: unknown): string {
-    return String((e as Error).message ?? 'failed').slice(0, 300);
   }
 }

@@ -1,5 +1,6 @@
 import sshpk from 'sshpk';
 import type { SecretEntity, SshKeyRotatorConfig } from '../../../secrets/entities/secret.entity.js';
+import { rotatorSettings } from '../shared/settings.js';
 import { Rotator, type RotationCheck, type RotationStep, type RotatorContext, type ValueFacts } from '../../rotator.port.js';
 import type { HttpRotator } from '../http/http.rotator.js';
 
@@ -100,8 +101,7 @@ export class SshKeyRotator extends Rotator {
   }
 
   private config(secret: SecretEntity): SshKeyRotatorConfig {
-    if (!secret.rotator || secret.rotator.kind !== 'ssh_key') throw new Error('the secret has no ssh_key rotator settings');
-    return secret.rotator;
+    return rotatorSettings(secret, 'ssh_key');
   }
 
   /** The secret as the http rotator sees it when the public key is published; null: no publishing. */
