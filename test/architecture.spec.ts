@@ -18,12 +18,10 @@ const FEATURES = ['alerts', 'audit', 'backups', 'integrity', 'jobs', 'reports', 
 const COMPOSITION = 'composition';
 
 /**
- * Two-way dependencies not yet removed, each with its reason. Secrets validates a rotator's
- * settings at create time with rotation's checks (rotator-target, rotator-settings, the internal CA's
- * renewal date), while rotation drives secrets; inverting it needs a port implemented by rotation,
- * which waits for the rotation split (issue 14).
+ * Two-way dependencies not yet removed, each with its reason (none left: secrets asks rotation's
+ * rules through its RotatorRules port, secrets/rotator-rules.ts).
  */
-const KNOWN_TWO_WAY = new Set(['rotation<->secrets']);
+const KNOWN_TWO_WAY = new Set<string>([]);
 
 const SRC = resolve(import.meta.dirname, '..', 'src');
 

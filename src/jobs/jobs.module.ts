@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ScheduleModule } from '@nestjs/schedule';
 import { JobScheduler } from './job-scheduler.js';
@@ -7,7 +7,6 @@ import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 
 /** Scheduled jobs (`@ScheduledJob()` providers) and periodic loops (`@PeriodicLoop(name)`): see README.md. */
-@Global()
 @Module({
   imports: [ScheduleModule.forRoot(), DiscoveryModule],
   controllers: [JobsController],

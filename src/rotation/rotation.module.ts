@@ -13,6 +13,7 @@ import { RotationRecords } from './rotation-records.js';
 import { RotationResume } from './rotation-resume.js';
 import { RotationRetries } from './rotation-retries.js';
 import { RotatorRegistry } from './rotator-registry.js';
+import { RotationRotatorRules } from './rotator-rules.provider.js';
 import { StagedRotation } from './staged-rotation.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { AlertsModule } from '../alerts/alerts.module.js';
@@ -29,6 +30,7 @@ import { JobsModule } from '../jobs/jobs.module.js';
     RotationOutcomes,
     RotationRetries,
     RotatorRegistry,
+    RotationRotatorRules,
     InlineRotation,
     StagedRotation,
     RotationResume,

@@ -4,6 +4,7 @@ import { BlockList, isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import type { RotatorAllowList } from '../config/app-config.js';
+import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../secrets/entities/secret.entity.js';
 
 /**
  * Where an external rotator may connect, for every rotator (postgres_role today; mysql, redis,
@@ -14,14 +15,13 @@ import type { RotatorAllowList } from '../config/app-config.js';
  * that changes between check and connect (rebinding) cannot redirect it.
  */
 
-export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-/**
- * `prefer`: TLS whenever the target offers it. Not stricter by default because targets without
- * TLS exist and stay usable; what a downgrade could expose is limited by refusing password and
- * MD5 authentication without TLS (SCRAM never sends the password, `ALTER ROLE` sends a verifier).
+/*
+ * DEFAULT_SSL_MODE `prefer`: TLS whenever the target offers it. Not stricter by default because
+ * targets without TLS exist and stay usable; what a downgrade could expose is limited by refusing
+ * password and MD5 authentication without TLS (SCRAM never sends the password, `ALTER ROLE` sends
+ * a verifier). The modes are declared with the stored settings (secrets/entities/secret.entity.ts).
  */
-export const DEFAULT_SSL_MODE: SslMode = 'prefer';
+export { DEFAULT_SSL_MODE, SSL_MODES, type SslMode };
 
 /** The part of a rotator's settings this module checks. */
 export interface RotatorTarget {

@@ -8,6 +8,7 @@ import { CleanupOldSecretVersionsJob } from './cleanup-old-secret-versions.job.j
 import { SecretsMaintenance } from './secrets-maintenance.service.js';
 import { KeyRewrapTaskHandler } from './key-rewrap.task-handler.js';
 import { SecretsRepository } from './secrets.repository.js';
+import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
@@ -57,6 +58,7 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     },
     { provide: SecretStore, inject: [SecretStores], useFactory: (stores: SecretStores) => stores.default },
     SecretsRepository,
+    RotatorRulesSlot,
     SecretVersions,
     SecretsService,
     SecretsMaintenance,
@@ -65,6 +67,6 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     KeyRewrapTaskHandler,
     KeyCheck,
   ],
-  exports: [KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
+  exports: [RotatorRulesSlot, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
 })
 export class SecretsModule {}

@@ -20,11 +20,6 @@ import {
 } from '../crypto/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
-import { certificateRenewAt, DEFAULT_RENEW_AT_FRACTION } from '../rotation/rotators/internal-ca/internal-ca.rotator.js';
-import { oauthTokenRenewal } from '../rotation/rotators/oauth/oauth-token.js';
-import { adminCredentialProblem } from '../rotation/admin-credential.js';
-import { RotatorTargetPolicy } from '../rotation/rotator-target.js';
-import { rotatorSettingsProblems } from '../rotation/rotator-settings.js';
 import type { BulkCreateResultDto, BulkItemResultDto } from './dto/bulk-create.dto.js';
 import { CreateSecretDto } from './dto/create-secret.dto.js';
 import type { ListSecretsQuery } from './dto/list-secrets.query.js';
@@ -43,6 +38,7 @@ import { decodeCursor, encodeCursor } from '../common/list-cursor.js';
 import { duplicateName, invalidValue, secretNotFound } from './secrets.errors.js';
 import { newSecretId } from './secret-id.js';
 import { lockSecretRow } from './secrets.repository.js';
+import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { SecretStores } from './store/secret-stores.js';
 
@@ -52,8 +48,6 @@ const isUniqueViolation = (e: unknown) => (e as { driverError?: { code?: string 
 /** The secrets use cases. Every write runs in the caller's unit of work (see AuditInterceptor). */
 @Injectable()
 export class SecretsService {
-  private readonly rotatorTargets: RotatorTargetPolicy;
-
   constructor(
     private readonly uow: UnitOfWork,
     private readonly versions: SecretVersions,
@@ -62,9 +56,8 @@ export class SecretsService {
     private readonly clock: Clock,
     private readonly metrics: Metrics,
     private readonly audit: AuditLog,
-  ) {
-    this.rotatorTargets = new RotatorTargetPolicy(config.rotators.allowedHosts, config.rotators.connectTimeoutMs);
-  }
+    private readonly rotatorRules: RotatorRulesSlot,
+  ) {}
 
   types(): SecretTypeResponseDto[] {
     return SECRET_TYPES.map((type) => ({ ...SECRET_TYPE_CATALOGUE[type] }));
@@ -286,7 +279,8 @@ export class SecretsService {
     const now = this.clock.now();
     const interval = dto.rotation_interval_days ?? this.config.secrets.defaultRotationIntervalDays;
     const store = this.stores.defaultKind;
-    const expiresAt = dto.expires_at ? new Date(dto.expires_at) : type === 'TLS_CERTIFICATE' ? certificateNotAfter(value) : (oauthTokenRenewal(value, dto.rotator as RotatorConfig | undefined)?.expiresAt ?? null);
+    const lifetime = this.rotatorRules.get().valueLifetime(value, dto.rotator as RotatorConfig | undefined);
+    const expiresAt = dto.expires_at ? new Date(dto.expires_at) : type === 'TLS_CERTIFICATE' ? certificateNotAfter(value) : (lifetime.expiresAt ?? null);
 
     const secret = tx.getRepository(SecretEntity).create({
       id: newSecretId(),
@@ -304,7 +298,7 @@ export class SecretsService {
       updatedAt: now,
       expiresAt,
       lastRotatedAt: null,
-      nextRotationAt: this.firstRotationAt(addDays(now, interval), value, dto.rotator as RotatorConfig | undefined),
+      nextRotationAt: lifetime.renewAt && lifetime.renewAt < addDays(now, interval) ? lifetime.renewAt : addDays(now, interval),
       rotationIntervalDays: interval,
       rotationStatus: 'none',
       rotator: dto.rotator ? ({ ...dto.rotator } as RotatorConfig) : null,
@@ -329,26 +323,18 @@ export class SecretsService {
   }
 
   /**
-   * An internal_ca certificate, or an OAuth token stored with its expiry, is due for renewal at
-   * its fraction of the lifetime, if sooner than the interval.
-   */
-  private firstRotationAt(byInterval: Date, value: string, rotator: RotatorConfig | undefined): Date {
-    const renewAt =
-      rotator?.kind === 'internal_ca' ? certificateRenewAt(value, rotator.renew_at_fraction ?? DEFAULT_RENEW_AT_FRACTION) : oauthTokenRenewal(value, rotator)?.renewAt;
-    return renewAt && renewAt < byInterval ? renewAt : byInterval;
-  }
-
-  /**
    * A rotator sends its admin credential to its target: the target must be allowed
    * (ROTATOR_ALLOWED_HOSTS, never link-local or metadata) and the credential a credential type.
-   * Checked again at rotation time and at every use (RotationService, the rotator).
+   * Checked again at rotation time and at every use (RotationService, the rotator). The rules are
+   * the rotation module's (RotatorRules, secrets/rotator-rules.ts).
    */
   private async checkRotator(tx: EntityManager, type: SecretType, rotator: RotatorConfig): Promise<void> {
-    const problems = rotatorSettingsProblems(this.rotatorTargets, type, rotator);
+    const rules = this.rotatorRules.get();
+    const problems = rules.settingsProblems(type, rotator);
     // ssh_key builds its key pair locally: no admin credential.
     if (rotator.admin_secret_id !== undefined) {
       const admin = await tx.getRepository(SecretEntity).findOneBy({ id: rotator.admin_secret_id, deletedAt: IsNull() });
-      const adminProblem = adminCredentialProblem(rotator.kind, rotator.admin_secret_id, admin);
+      const adminProblem = rules.adminCredentialProblem({ ...rotator, admin_secret_id: rotator.admin_secret_id }, admin);
       if (adminProblem) problems.push(adminProblem);
     }
     if (problems.length > 0) {

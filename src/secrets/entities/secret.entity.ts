@@ -3,6 +3,12 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 /** Rotation state of a secret, following its latest rotation record. */
 export type RotationStatus = 'none' | 'pending' | 'in_progress' | 'completed' | 'failed' | 'rotation_due';
 
+/** libpq's TLS modes, as a rotator's settings may name them (the meaning: src/rotation/rotator-target.ts). */
+export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+/** Absent sslmode: TLS whenever the target offers it (why: src/rotation/rotator-target.ts). */
+export const DEFAULT_SSL_MODE: SslMode = 'prefer';
+
 /** Settings for a rotator that applies new values at a target (see src/rotation/README.md). */
 export type PostgresRoleRotatorConfig = {
   kind: 'postgres_role';
@@ -12,7 +18,7 @@ export type PostgresRoleRotatorConfig = {
   role: string;
   admin_secret_id: string;
   /** Absent: `prefer` (see src/rotation/rotator-target.ts). */
-  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  sslmode?: SslMode;
   /** PEM of the CA for verify-full; absent: the system CAs. */
   ssl_ca?: string | null;
 };
@@ -38,7 +44,7 @@ export type MysqlUserRotatorConfig = {
   /** The account's host part; absent: `%`. */
   user_host?: string;
   admin_secret_id: string;
-  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  sslmode?: SslMode;
   ssl_ca?: string | null;
 };
 
@@ -50,7 +56,7 @@ export type RedisAclRotatorConfig = {
   user: string;
   admin_secret_id: string;
   /** Absent: verify-full; `disable` must be chosen explicitly (AUTH sends the password as it is). */
-  sslmode?: 'disable' | 'prefer' | 'require' | 'verify-full';
+  sslmode?: SslMode;
   ssl_ca?: string | null;
 };
 
