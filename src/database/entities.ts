@@ -16,6 +16,8 @@ import { RotationEntity } from '../rotation/entities/rotation.entity.js';
 import { TaskItemEntity } from '../tasks/entities/task-item.entity.js';
 import { TaskEntity } from '../tasks/entities/task.entity.js';
 import { AuthFailureWindowEntity } from '../auth/entities/auth-failure-window.entity.js';
+import { AccessPolicyEntity } from '../policies/entities/access-policy.entity.js';
+import { AccessPoliciesVersionEntity } from '../policies/entities/access-policy-version.entity.js';
 
 /** Every entity of the schema; migrations must describe exactly these (see schema-drift test). */
 export const ENTITIES = [
@@ -37,4 +39,6 @@ export const ENTITIES = [
   ReportEntity,
   AuthFailureWindowEntity,
   KeyCheckEntity,
+  AccessPolicyEntity,
+  AccessPoliciesVersionEntity,
 ];

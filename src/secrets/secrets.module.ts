@@ -12,9 +12,10 @@ import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStore } from './store/secret-store.port.js';
 import { SecretStores } from './store/secret-stores.js';
 import { VaultModule, VAULT_STORE } from '../vault/vault.module.js';
+import { PoliciesModule } from '../policies/policies.module.js';
 
 @Module({
-  imports: [VaultModule],
+  imports: [VaultModule, PoliciesModule],
   controllers: [SecretsController, KeysController],
   providers: [
     LocalSecretStore,

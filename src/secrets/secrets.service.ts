@@ -44,6 +44,8 @@ import { newSecretId } from './secret-id.js';
 import { lockSecretRow } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { SecretStores } from './store/secret-stores.js';
+import type { PolicyScope } from '../policies/policy-gate.js';
+import { whereSelectedBy } from '../policies/policy-evaluation.js';
 
 const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (e: unknown) => (e as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION;
@@ -117,7 +119,8 @@ export class SecretsService {
     return { created, failed: results.length - created, results };
   }
 
-  async list(q: ListSecretsQuery): Promise<SecretListResponseDto> {
+  /** `scope`: a policy-scoped caller (reader) sees only the secrets its policies select. */
+  async list(q: ListSecretsQuery, scope?: PolicyScope): Promise<SecretListResponseDto> {
     const limit = q.limit ?? 50;
     const qb = this.uow
       .manager()
@@ -137,6 +140,7 @@ export class SecretsService {
       const at = tag.indexOf(':');
       qb.andWhere(`s.tags @> :tag${i}::jsonb`, { [`tag${i}`]: JSON.stringify({ [tag.slice(0, at)]: tag.slice(at + 1) }) });
     }
+    if (scope) whereSelectedBy(qb, 's', scope.policies);
     if (q.cursor) {
       const pos = decodeCursor(q.cursor);
       qb.andWhere('(s.created_at, s.id) > (:cAt::timestamptz, :cId)', { cAt: pos.createdAt, cId: pos.id });

@@ -5,6 +5,7 @@ import { ReportDedupKey1796200000004 } from './1796200000004-ReportDedupKey.js';
 import { KeyChecks1796200000005 } from './1796200000005-KeyChecks.js';
 import { AuditSealer1796200000008 } from './1796200000008-AuditSealer.js';
 import { RotationFailureCause1796200000014 } from './1796200000014-RotationFailureCause.js';
+import { AccessPolicies1796300000021 } from './1796300000021-AccessPolicies.js';
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
 export const MIGRATIONS: Function[] = [
@@ -15,4 +16,5 @@ export const MIGRATIONS: Function[] = [
   KeyChecks1796200000005,
   AuditSealer1796200000008,
   RotationFailureCause1796200000014,
+  AccessPolicies1796300000021,
 ];
