@@ -183,6 +183,34 @@ describe('access policies: management, enforcement for readers, explain', () => 
     expect((await app.call('PUT', `${P}/${ids.policy}`, { body: BILLING })).status).toBe(200);
     expect((await app.call('GET', `${S}/${ids.db}/value`, { token })).status).toBe(200);
   });
+  it('the access review lists each policy, what it grants, and the grants nobody used in the period', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const policy = await app.call('POST', P, {
+      body: { name: 'review-grants', subjects: ['svc-review', 'svc-idle', 'group:ops'], name_prefix: 'billing_', capabilities: ['read_value', 'list'] },
+    });
+    expect(policy.status).toBe(201);
+    expect((await app.call('GET', `${S}/${ids.api}/value`, { token: readerToken('svc-review') })).status).toBe(200);
+    const res = await app.call('POST', '/api/v1/reports', { body: { kind: 'access_review', from, to: new Date().toISOString() } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    const dl = await app.call('GET', `/api/v1/reports/${res.body.report.id}?format=json`, { token: auditorToken() });
+    expect(dl.status).toBe(200);
+    const doc = typeof dl.body === 'string' ? JSON.parse(dl.body) : dl.body;
+    const rows = (id: string) => doc.sections.find((x: { id: string }) => x.id === id).rows as Record<string, string>[];
+    expect(rows('access-policies')).toEqual([
+      { policy: 'billing-reads-own', subjects: 'sub:svc-billing', selects: 'name starts with billing_; tags service:billing', capabilities: 'read_value, list' },
+      { policy: 'review-grants', subjects: 'sub:svc-review, sub:svc-idle, group:ops', selects: 'name starts with billing_', capabilities: 'read_value, list' },
+    ]);
+    const unused = rows('unused-grants').map((g) => `${g.policy} ${g.subject} ${g.capability}: ${g.note}`);
+    expect(unused.sort()).toEqual([
+      'review-grants group:ops list: not attributable from the audit log (only sub is recorded)',
+      'review-grants group:ops read_value: not attributable from the audit log (only sub is recorded)',
+      'review-grants sub:svc-idle list: not used in the period',
+      'review-grants sub:svc-idle read_value: not used in the period',
+      'review-grants sub:svc-review list: not used in the period',
+    ]);
+    expect(doc.metrics).toMatchObject({ access_policies: 2, unused_grants: 5 });
+    expect((await app.call('DELETE', `${P}/${policy.body.id}`)).status).toBe(204);
+  });
 });
 
 // Two processes on one database is the point here; the embedded database belongs to one process.
