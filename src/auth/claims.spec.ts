@@ -19,4 +19,10 @@ describe('claims', () => {
     const actor = actorFromClaims({ sub: 'system:serviceaccount:ns:app', roles: ['reader'], groups: 'ops dev', azp: 'billing-client' }, 'roles');
     expect(actor.principals).toEqual(['sub:system:serviceaccount:ns:app', 'role:reader', 'group:ops', 'group:dev', 'azp:billing-client']);
   });
+
+  it('makes a token without a known role a reader only when implicitReader is on', () => {
+    expect(actorFromClaims({ sub: 'system:serviceaccount:ns:app' }, 'roles').roles).toEqual([]);
+    expect(actorFromClaims({ sub: 'system:serviceaccount:ns:app' }, 'roles', true).roles).toEqual(['reader']);
+    expect(actorFromClaims({ sub: 'u', roles: ['auditor'] }, 'roles', true).roles).toEqual(['auditor']);
+  });
 });

@@ -17,9 +17,15 @@ function claimValues(raw: unknown): string[] {
   return names.filter((v): v is string => typeof v === 'string' && v !== '' && v.length <= 256).slice(0, 64);
 }
 
-export function actorFromClaims(payload: Record<string, unknown>, rolesClaim: string): Actor {
+/**
+ * `implicitReader`: a token with no known role is a `reader`, which may do only what an access
+ * policy grants (deny by default), so identities that cannot carry a roles claim (Kubernetes
+ * service-account tokens) can still be granted their own secrets.
+ */
+export function actorFromClaims(payload: Record<string, unknown>, rolesClaim: string, implicitReader = false): Actor {
   const names = claimValues(claimAt(payload, rolesClaim));
-  const roles = [...new Set(names.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)))];
+  const known = [...new Set(names.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)))];
+  const roles: Role[] = known.length === 0 && implicitReader ? ['reader'] : known;
   const amr = Array.isArray(payload.amr) ? payload.amr : [];
   const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub.slice(0, 256) : 'unknown';
   const principals = [

@@ -242,3 +242,28 @@ describe.skipIf(EMBEDDED_DB)('access policies with two replicas on one database'
     expect((await b.call('GET', S, { token })).status).toBe(403);
   });
 });
+
+describe('JWT_IMPLICIT_READER: identities that cannot carry a roles claim', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ env: { JWT_IMPLICIT_READER: 'true' } });
+  });
+  afterAll(() => app?.stop());
+
+  it('treats a Kubernetes service-account token without roles as a reader: its own secret only', async () => {
+    const sa = 'system:serviceaccount:billing:api';
+    const mine = (await app.call('POST', `${S}/`, { body: { name: 'billing_db', secret_type: 'API_KEY', value: 'k8s-value-123' } })).body.id;
+    const other = (await app.call('POST', `${S}/`, { body: { name: 'orders_db', secret_type: 'API_KEY' } })).body.id;
+    const token = hsToken({ sub: sa, claims: { aud: 'strongroom' } });
+    // Deny by default until a policy names it.
+    expect((await app.call('GET', `${S}/${mine}/value`, { token })).status).toBe(403);
+    expect((await app.call('POST', P, { body: { name: 'k8s-billing-api', subjects: [sa], name_prefix: 'billing_', capabilities: ['read_value'] } })).status).toBe(201);
+    const read = await app.call('GET', `${S}/${mine}/value`, { token });
+    expect(read.status).toBe(200);
+    expect(read.body.value).toBe('k8s-value-123');
+    expect((await app.call('GET', `${S}/${other}/value`, { token })).status).toBe(403);
+    expect((await app.call('GET', `${S}/${mine}`, { token })).status).toBe(403);
+    // A token with a known role keeps it.
+    expect((await app.call('GET', `${S}/${mine}/value`, { token: auditorToken() })).status).toBe(403);
+  });
+});
