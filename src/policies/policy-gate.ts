@@ -12,6 +12,7 @@ import { Reflector } from '@nestjs/core';
 import type { Actor, Role } from '../auth/auth.types.js';
 import { ROLES_KEY } from '../auth/roles.decorator.js';
 import type { AppRequest } from '../common/http-request.js';
+import { AppConfig } from '../config/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import type { PolicyCapability } from './entities/access-policy.entity.js';
 import { secretAttributes } from './policies.queries.js';
@@ -53,9 +54,13 @@ export const CurrentPolicyScope = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): PolicyScope | undefined => ctx.switchToHttp().getRequest<GatedRequest>().policyScope,
 );
 
-/** True when the caller reaches this route only through the reader role. */
-export function policyScoped(actor: Actor | undefined, allowed: readonly Role[]): boolean {
-  const through = actor?.roles.filter((r) => allowed.includes(r)) ?? [];
+/**
+ * True when the caller reaches this route only through the reader role. Admin counts only with
+ * MFA when REQUIRE_MFA is on: otherwise an admin+reader token without `amr` (which RolesGuard lets
+ * in through `reader`) would read every value unscoped.
+ */
+export function policyScoped(actor: Actor | undefined, allowed: readonly Role[], requireMfa: boolean): boolean {
+  const through = actor?.roles.filter((r) => allowed.includes(r) && !(r === 'admin' && requireMfa && !actor.mfa)) ?? [];
   return through.length > 0 && through.every((r) => r === 'reader');
 }
 
@@ -65,6 +70,7 @@ export class PolicyGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly cache: PolicyCache,
     private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -73,7 +79,7 @@ export class PolicyGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<GatedRequest>();
     const allowed = this.reflector.getAllAndOverride<Role[]>(ROLES_KEY, [context.getHandler(), context.getClass()]) ?? ['admin'];
     const actor = req.user;
-    if (!actor || !policyScoped(actor, allowed)) return true;
+    if (!actor || !policyScoped(actor, allowed, this.config.auth.requireMfa)) return true;
     const principals = actor.principals ?? [`sub:${actor.sub}`];
     const policies = await this.cache.current();
     if (!spec.secretParam) {

@@ -243,10 +243,13 @@ describe.skipIf(EMBEDDED_DB)('access policies with two replicas on one database'
   });
 });
 
-describe('JWT_IMPLICIT_READER: identities that cannot carry a roles claim', () => {
+describe('JWT_IMPLICIT_READER, and REQUIRE_MFA with reader tokens', () => {
   let app: TestApp;
+  const mfaAdmin = hsToken({ sub: 'ops-admin', roles: ['admin'], amr: ['mfa'] });
   beforeAll(async () => {
-    app = await startTestApp({ env: { JWT_IMPLICIT_READER: 'true' } });
+    app = await startTestApp({ env: { JWT_IMPLICIT_READER: 'true', REQUIRE_MFA: 'true' } });
+    const call = app.call;
+    app.call = (method, path, o = {}) => call(method, path, { ...o, token: o.token === undefined ? mfaAdmin : o.token });
   });
   afterAll(() => app?.stop());
 
@@ -265,5 +268,17 @@ describe('JWT_IMPLICIT_READER: identities that cannot carry a roles claim', () =
     expect((await app.call('GET', `${S}/${mine}`, { token })).status).toBe(403);
     // A token with a known role keeps it.
     expect((await app.call('GET', `${S}/${mine}/value`, { token: auditorToken() })).status).toBe(403);
+  });
+
+  it('scopes an admin+reader token without MFA to its policies (admin needs amr)', async () => {
+    const both = hsToken({ sub: 'system:serviceaccount:billing:api', roles: ['admin', 'reader'] });
+    const list = await app.call('GET', S, { token: both });
+    expect(list.status).toBe(403);
+    const mine = (await app.call('GET', `${S}?name_prefix=billing_`)).body.items[0].id;
+    const other = (await app.call('GET', `${S}?name_prefix=orders_`)).body.items[0].id;
+    expect((await app.call('GET', `${S}/${mine}/value`, { token: both })).status).toBe(200);
+    expect((await app.call('GET', `${S}/${other}/value`, { token: both })).status).toBe(403);
+    const withMfa = hsToken({ sub: 'ops-admin-2', roles: ['admin', 'reader'], amr: ['otp'] });
+    expect((await app.call('GET', `${S}/${other}/value`, { token: withMfa })).status).toBe(200);
   });
 });

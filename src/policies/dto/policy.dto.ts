@@ -52,6 +52,7 @@ export class PolicyBodyDto {
   @IsOptional()
   @IsString()
   @MaxLength(128)
+  @Matches(/^[^\u0000-\u001f\u007f]*$/, { message: 'name_prefix must not contain control characters' })
   name_prefix?: string | null;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { service: 'billing' }, description: 'Every tag must be on the secret with this value; {}: any' })
