@@ -28,8 +28,9 @@ interface GateSpec {
 }
 
 /**
- * What a policy-scoped caller may see on a list route: the policies granting it `list`, for the
- * handler to turn into a SQL filter. Undefined: the caller is not policy-scoped (admin, auditor).
+ * What a policy-scoped caller may see: on a list route the policies granting it `list` (the
+ * handler turns them into a SQL filter); on a per-secret route the one policy that granted it.
+ * Undefined: the caller is not policy-scoped (admin, auditor).
  */
 export interface PolicyScope {
   sub: string;
@@ -93,6 +94,8 @@ export class PolicyGuard implements CanActivate {
     const policy = secret ? grantingPolicy(policies, principals, spec.capability, secret) : undefined;
     // The same answer for a missing secret and a secret not granted: no existence leak.
     if (!secret || !policy) throw new ForbiddenException(`no access policy grants ${actor.sub} ${spec.capability} on this secret`);
+    // The handler names the granting policy in its audit row (and, later, in consumer records).
+    req.policyScope = { sub: actor.sub, policies: [policy] };
     return true;
   }
 }

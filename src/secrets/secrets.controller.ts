@@ -103,8 +103,8 @@ export class SecretsController {
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiResponse({ status: 200, type: SecretValueResponseDto })
   @ApiResponse({ status: 410, description: 'That version was destroyed' })
-  value(@SecretIdParam() id: string, @Query() query: ValueQuery): Promise<SecretValueResponseDto> {
-    return this.secrets.readValue(id, query.version);
+  value(@SecretIdParam() id: string, @Query() query: ValueQuery, @CurrentPolicyScope() scope: PolicyScope | undefined): Promise<SecretValueResponseDto> {
+    return this.secrets.readValue(id, query.version, scope?.policies[0]?.name);
   }
 
   @Get(':id/versions')

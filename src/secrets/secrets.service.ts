@@ -158,11 +158,16 @@ export class SecretsService {
     return SecretResponseDto.from(await this.findLive(this.uow.manager(), id));
   }
 
-  async readValue(id: string, version?: number): Promise<SecretValueResponseDto> {
+  /** `grantedBy`: the access policy that let a reader in, named in the audit row. */
+  async readValue(id: string, version?: number, grantedBy?: string): Promise<SecretValueResponseDto> {
     const tx = this.uow.manager();
     const found = await this.versions.locate(tx, id, version);
     if (!found) throw secretNotFound(id);
-    annotateAudit({ secretId: found.id, secretName: found.name, details: { version: version ?? found.current_version } });
+    annotateAudit({
+      secretId: found.id,
+      secretName: found.name,
+      details: { version: version ?? found.current_version, ...(grantedBy ? { policy: grantedBy } : {}) },
+    });
     const value = await this.versions.serve(tx, found, version);
     this.metrics.secretAccessed();
     return { id: found.id, name: found.name, secret_type: found.secret_type, version: found.version!, value };

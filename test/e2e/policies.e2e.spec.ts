@@ -94,7 +94,14 @@ describe('access policies: management, enforcement for readers, explain', () => 
     const ok = await app.call('GET', `${S}/${ids.db}/value`, { token });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ name: 'billing_db', value: 'billing-db-value-1' });
-    expect((await auditRows(ok.headers.get('x-request-id')!))[0]).toMatchObject({ action: 'secret.value_read', outcome: 'success', actor: 'svc-billing', secret_id: ids.db });
+    expect((await auditRows(ok.headers.get('x-request-id')!))[0]).toMatchObject({
+      action: 'secret.value_read',
+      outcome: 'success',
+      actor: 'svc-billing',
+      roles: ['reader'],
+      secret_id: ids.db,
+      details: expect.objectContaining({ policy: 'billing-reads-own' }),
+    });
     expect((await app.call('GET', `${S}/${ids.db}/value?version=1`, { token })).status).toBe(200);
 
     const denied: Array<[string, string, unknown?]> = [
