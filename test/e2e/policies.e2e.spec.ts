@@ -210,12 +210,19 @@ describe('access policies: management, enforcement for readers, explain', () => 
     const unused = rows('unused-grants').map((g) => `${g.policy} ${g.subject} ${g.capability}: ${g.note}`);
     expect(unused.sort()).toEqual([
       'review-grants group:ops list: not attributable from the audit log (only sub is recorded)',
-      'review-grants group:ops read_value: not attributable from the audit log (only sub is recorded)',
+      'review-grants group:ops read_value: no value read through this policy by a caller it names by role, group or azp',
       'review-grants sub:svc-idle list: not used in the period',
       'review-grants sub:svc-idle read_value: not used in the period',
       'review-grants sub:svc-review list: not used in the period',
     ]);
     expect(doc.metrics).toMatchObject({ access_policies: 2, unused_grants: 5 });
+
+    // A read by a group member through this policy counts as the group subject's use.
+    expect((await app.call('GET', `${S}/${ids.db}/value`, { token: readerToken('svc-ops-member', { groups: ['ops'] }) })).status).toBe(200);
+    const again = await app.call('POST', '/api/v1/reports', { body: { kind: 'access_review', from, to: new Date().toISOString() } });
+    const doc2 = (await app.call('GET', `/api/v1/reports/${again.body.report.id}?format=json`, { token: auditorToken() })).body;
+    const unused2 = doc2.sections.find((x: { id: string }) => x.id === 'unused-grants').rows.map((g: Record<string, string>) => `${g.subject} ${g.capability}`);
+    expect(unused2.sort()).toEqual(['group:ops list', 'sub:svc-idle list', 'sub:svc-idle read_value', 'sub:svc-review list']);
     expect((await app.call('DELETE', `${P}/${policy.body.id}`)).status).toBe(204);
   });
 });

@@ -222,3 +222,16 @@ export async function listingSubs(db: Db, p: ReportPeriod, subs: string[]): Prom
   )) as { actor: string }[];
   return new Set(rows.map((r) => r.actor));
 }
+
+/** Per policy, the actors whose value reads it granted in the period (readers' rows name it). */
+export async function valueReadsByPolicy(db: Db, p: ReportPeriod): Promise<Map<string, Set<string>>> {
+  const rows = (await db.query(
+    `SELECT DISTINCT details->>'policy' AS policy, actor FROM audit_events
+     WHERE occurred_at >= $1 AND occurred_at < $2 AND outcome = 'success' AND action = $3 AND details ? 'policy'
+     LIMIT ${SUBJECT_READ_LIMIT}`,
+    [p.from, p.to, AuditAction.SecretValueRead],
+  )) as { policy: string; actor: string }[];
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) out.set(r.policy, (out.get(r.policy) ?? new Set()).add(r.actor));
+  return out;
+}

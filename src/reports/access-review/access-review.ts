@@ -15,6 +15,7 @@ import {
   accessPolicies,
   listingSubs,
   type PolicyRow,
+  valueReadsByPolicy,
   valueReadsBySubs,
 } from './access-review.queries.js';
 import { selectorMismatches } from '../../policies/policy-evaluation.js';
@@ -31,18 +32,29 @@ export interface UnusedGrant {
 /**
  * Grants never used in the period, from the audit log: a `sub:` subject's read_value is used when
  * that sub read the value of a secret the policy selects; its list when that sub listed secrets.
- * Audit rows record the sub and known roles, not groups or azp, so grants to role:, group: and
- * azp: subjects are listed as not attributable rather than guessed.
+ * Audit rows record the sub, not groups or azp: a role:/group:/azp: subject's read_value counts as
+ * used when a value read in the period names this policy (readers' rows do) and was made by an
+ * actor none of the policy's sub: subjects names; their list grants are not attributable.
  */
 export async function unusedGrants(db: Db, period: ReportPeriod, policies: PolicyRow[]): Promise<UnusedGrant[]> {
   const subs = [...new Set(policies.flatMap((p) => p.subjects.filter((s) => s.startsWith('sub:')).map((s) => s.slice(4))))];
-  const [reads, listers] = await Promise.all([valueReadsBySubs(db, period, subs), listingSubs(db, period, subs)]);
+  const [reads, listers, byPolicy] = await Promise.all([
+    valueReadsBySubs(db, period, subs),
+    listingSubs(db, period, subs),
+    valueReadsByPolicy(db, period),
+  ]);
   const out: UnusedGrant[] = [];
   for (const p of policies) {
     for (const subject of p.subjects) {
       for (const capability of p.capabilities) {
         if (!subject.startsWith('sub:')) {
-          out.push({ policy: p.name, subject, capability, note: 'not attributable from the audit log (only sub is recorded)' });
+          if (capability === 'list') {
+            out.push({ policy: p.name, subject, capability, note: 'not attributable from the audit log (only sub is recorded)' });
+          } else {
+            const named = new Set(p.subjects.filter((x) => x.startsWith('sub:')).map((x) => x.slice(4)));
+            const others = [...(byPolicy.get(p.name) ?? [])].filter((actor) => !named.has(actor));
+            if (others.length === 0) out.push({ policy: p.name, subject, capability, note: 'no value read through this policy by a caller it names by role, group or azp' });
+          }
           continue;
         }
         const sub = subject.slice(4);
