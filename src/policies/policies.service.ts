@@ -4,15 +4,21 @@ import { annotateAudit } from '../audit-log/audit-scope.js';
 import type { Actor } from '../auth/auth.types.js';
 import { Clock } from '../clock/clock.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { type ExplainQuery, MAX_POLICIES, type PolicyBodyDto, type PolicyListResponseDto, PolicyResponseDto } from './dto/policy.dto.js';
+import type { EntityManager } from 'typeorm';
+import {
+  type ExplainQuery,
+  type ExplainResponseDto,
+  MAX_POLICIES,
+  type PolicyBodyDto,
+  type PolicyListResponseDto,
+  PolicyResponseDto,
+} from './dto/policy.dto.js';
 import { AccessPolicyEntity } from './entities/access-policy.entity.js';
 import { AccessPoliciesVersionEntity } from './entities/access-policy-version.entity.js';
 import { duplicatePolicyName, explainedSecretNotFound, policyNotFound, tooManyPolicies } from './policies.errors.js';
 import { secretAttributes } from './policies.queries.js';
 import { PolicyCache } from './policy-cache.js';
 import { explain, normalizeSubject } from './policy-evaluation.js';
-import type { ExplainResponseDto } from './dto/policy.dto.js';
-import type { EntityManager } from 'typeorm';
 
 const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (e: unknown) => (e as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION;
