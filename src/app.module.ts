@@ -18,6 +18,7 @@ import { IntegrityModule } from './integrity/integrity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { FleetMetricsModule } from './metrics/fleet-metrics.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { PoliciesModule } from './policies/policies.module.js';
 import { ReportsModule } from './reports/reports.module.js';
 import { RotationModule } from './rotation/rotation.module.js';
 import { SecretsModule } from './secrets/secrets.module.js';
@@ -58,6 +59,7 @@ export class AppModule {
         AlertsModule,
         TasksModule,
         JobsModule,
+        PoliciesModule,
         SecretsModule,
         RotationModule,
         ReportsModule,

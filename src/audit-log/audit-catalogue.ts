@@ -47,6 +47,12 @@ export const AuditAction = {
   BackupCreated: 'backup.created',
   BackupsListed: 'backup.listed',
   BackupRestored: 'backup.restored',
+  PolicyCreated: 'policy.created',
+  PolicyUpdated: 'policy.updated',
+  PolicyDeleted: 'policy.deleted',
+  PoliciesListed: 'policy.listed',
+  PolicyRead: 'policy.read',
+  PolicyExplained: 'policy.explained',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

@@ -11,14 +11,28 @@ export function claimAt(payload: Record<string, unknown>, path: string): unknown
 
 const MFA_METHODS = new Set(['mfa', 'otp', 'hwk']);
 
-export function actorFromClaims(payload: Record<string, unknown>, rolesClaim: string): Actor {
-  const raw = claimAt(payload, rolesClaim);
+/** A claim's string values (an array, or a space/comma separated string), bounded. */
+function claimValues(raw: unknown): string[] {
   const names = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : [];
-  const roles = [...new Set(names.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)))];
+  return names.filter((v): v is string => typeof v === 'string' && v !== '' && v.length <= 256).slice(0, 64);
+}
+
+/**
+ * `implicitReader`: a token with no known role is a `reader`, which may do only what an access
+ * policy grants (deny by default), so identities that cannot carry a roles claim (Kubernetes
+ * service-account tokens) can still be granted their own secrets.
+ */
+export function actorFromClaims(payload: Record<string, unknown>, rolesClaim: string, implicitReader = false): Actor {
+  const names = claimValues(claimAt(payload, rolesClaim));
+  const known = [...new Set(names.filter((r): r is Role => (ROLES as readonly unknown[]).includes(r)))];
+  const roles: Role[] = known.length === 0 && implicitReader ? ['reader'] : known;
   const amr = Array.isArray(payload.amr) ? payload.amr : [];
-  return {
-    sub: typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub.slice(0, 256) : 'unknown',
-    roles,
-    mfa: amr.some((m) => typeof m === 'string' && MFA_METHODS.has(m)),
-  };
+  const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub.slice(0, 256) : 'unknown';
+  const principals = [
+    `sub:${sub}`,
+    ...names.map((v) => `role:${v}`),
+    ...claimValues(payload.groups).map((v) => `group:${v}`),
+    ...claimValues(payload.azp).map((v) => `azp:${v}`),
+  ];
+  return { sub, roles, mfa: amr.some((m) => typeof m === 'string' && MFA_METHODS.has(m)), principals: [...new Set(principals)] };
 }

@@ -97,6 +97,6 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     if (problem) throw new TokenRejected(problem);
     const token = extractToken(req as never);
     if (token) this.verified.remember(tokenKey(token), payload);
-    return actorFromClaims(payload, this.config.auth.rolesClaim);
+    return actorFromClaims(payload, this.config.auth.rolesClaim, this.config.auth.implicitReader);
   }
 }

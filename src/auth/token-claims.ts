@@ -1,5 +1,8 @@
-/** Subjects our own code uses for audit rows; a token naming one could pass for the system. */
-const RESERVED_SUBJECT = /^(system:.*|anonymous|unknown)$/i;
+/**
+ * Subjects our own code uses for audit rows; a token naming one could pass for the system.
+ * Kubernetes service accounts (`system:serviceaccount:<ns>:<name>`) are not ours: no job is named so.
+ */
+const RESERVED_SUBJECT = /^(system:(?!serviceaccount:).*|anonymous|unknown)$/i;
 export const MAX_SUBJECT_LENGTH = 256;
 
 export interface ClaimPolicy {

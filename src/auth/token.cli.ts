@@ -14,9 +14,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const USAGE = `usage: npm run token -- --role admin|auditor [--role ...] [--sub NAME] [--ttl 1h] [--mfa]
+const USAGE = `usage: npm run token -- --role admin|auditor|reader [--role ...] [--sub NAME] [--ttl 1h] [--mfa]
 
-  --role ROLE  admin or auditor (repeatable)
+  --role ROLE  admin, auditor or reader (repeatable)
   --sub NAME   the token's subject (default local-<role>)
   --ttl TTL    lifetime: 900 (seconds), 15m, 1h or 7d (default 1h)
   --mfa        mark the token as multi-factor (amr: ["mfa"]), for REQUIRE_MFA=true

@@ -16,6 +16,8 @@ import { RotationEntity } from '../rotation/entities/rotation.entity.js';
 import { TaskItemEntity } from '../tasks/entities/task-item.entity.js';
 import { TaskEntity } from '../tasks/entities/task.entity.js';
 import { AuthFailureWindowEntity } from '../auth/entities/auth-failure-window.entity.js';
+import { AccessPolicyEntity } from '../policies/entities/access-policy.entity.js';
+import { AccessPoliciesVersionEntity } from '../policies/entities/access-policy-version.entity.js';
 import type { DatabaseSchema } from '../database/data-source-options.js';
 import { Init1796002882711 } from '../database/migrations/1796002882711-Init.js';
 import { AuditAppendOnly1796100000000 } from '../database/migrations/1796100000000-AuditAppendOnly.js';
@@ -24,6 +26,7 @@ import { ReportDedupKey1796200000004 } from '../database/migrations/179620000000
 import { KeyChecks1796200000005 } from '../database/migrations/1796200000005-KeyChecks.js';
 import { AuditSealer1796200000008 } from '../database/migrations/1796200000008-AuditSealer.js';
 import { RotationFailureCause1796200000014 } from '../database/migrations/1796200000014-RotationFailureCause.js';
+import { AccessPolicies1796300000021 } from '../database/migrations/1796300000021-AccessPolicies.js';
 
 /**
  * The schema, listed here at the composition root rather than in database/, so infrastructure
@@ -50,6 +53,8 @@ export const ENTITIES = [
   ReportEntity,
   AuthFailureWindowEntity,
   KeyCheckEntity,
+  AccessPolicyEntity,
+  AccessPoliciesVersionEntity,
 ];
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
@@ -61,6 +66,7 @@ export const MIGRATIONS: Function[] = [
   KeyChecks1796200000005,
   AuditSealer1796200000008,
   RotationFailureCause1796200000014,
+  AccessPolicies1796300000021,
 ];
 
 /** What every DataSource of the service (app, CLIs, tests) maps and migrates. */

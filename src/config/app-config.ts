@@ -96,6 +96,8 @@ export class AppConfig {
     issuer?: string;
     audience?: string;
     rolesClaim: string;
+    /** A token with no known role acts as `reader` (only what access policies grant it). */
+    implicitReader: boolean;
     requireMfa: boolean;
     failureLimit: number;
     failureWindowSeconds: number;
@@ -312,6 +314,7 @@ export function parseConfig(env: Env): AppConfig {
       issuer: str(env, 'JWT_ISSUER'),
       audience: str(env, 'JWT_AUDIENCE'),
       rolesClaim: str(env, 'JWT_ROLES_CLAIM', 'roles'),
+      implicitReader: bool(env, 'JWT_IMPLICIT_READER', false),
       requireMfa: bool(env, 'REQUIRE_MFA', false),
       failureLimit: int(env, 'AUTH_FAILURE_LIMIT', 20, 1, 100_000),
       failureWindowSeconds: int(env, 'AUTH_FAILURE_WINDOW_SECONDS', 60, 1, 86_400),

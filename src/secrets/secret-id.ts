@@ -2,4 +2,4 @@ import { randomBytes } from 'node:crypto';
 
 /** Opaque, unguessable ids (96 random bits), safe in URLs and Vault paths. */
 export const newSecretId = () => `sec_${randomBytes(12).toString('base64url')}`;
-export const SECRET_ID_PATTERN = /^sec_[A-Za-z0-9_-]{16}$/;
+export { SECRET_ID_PATTERN } from '../common/resource-id.js';

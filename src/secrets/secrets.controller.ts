@@ -10,6 +10,7 @@ import { Audited } from '../audit-log/audited.decorator.js';
 import type { Actor } from '../auth/auth.types.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';
+import { CurrentPolicyScope, PolicyGate, type PolicyScope } from '../policies/policy-gate.js';
 import { BulkCreateResultDto, BulkCreateSecretsDto } from './dto/bulk-create.dto.js';
 import { CreateSecretDto } from './dto/create-secret.dto.js';
 import { ListSecretsQuery } from './dto/list-secrets.query.js';
@@ -58,12 +59,13 @@ export class SecretsController {
   }
 
   @Get()
-  @Roles('admin', 'auditor')
+  @Roles('admin', 'auditor', 'reader')
+  @PolicyGate('list')
   @Audited(AuditAction.SecretListed)
-  @ApiOperation({ summary: 'List secrets (metadata), keyset-paginated' })
+  @ApiOperation({ summary: 'List secrets (metadata), keyset-paginated; a reader sees only what its access policies let it list' })
   @ApiResponse({ status: 200, type: SecretListResponseDto })
-  list(@Query() query: ListSecretsQuery): Promise<SecretListResponseDto> {
-    return this.secrets.list(query);
+  list(@Query() query: ListSecretsQuery, @CurrentPolicyScope() scope: PolicyScope | undefined): Promise<SecretListResponseDto> {
+    return this.secrets.list(query, scope);
   }
 
   @Get('types')
@@ -94,13 +96,15 @@ export class SecretsController {
   }
 
   @Get(':id/value')
+  @Roles('admin', 'reader')
+  @PolicyGate('read_value', { secretParam: 'id' })
   @Audited(AuditAction.SecretValueRead, { secretParam: 'id' })
-  @ApiOperation({ summary: 'The current value, or ?version=N (admin only; every call audited)' })
+  @ApiOperation({ summary: 'The current value, or ?version=N (admin, or a reader an access policy grants read_value; every call audited)' })
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiResponse({ status: 200, type: SecretValueResponseDto })
   @ApiResponse({ status: 410, description: 'That version was destroyed' })
-  value(@SecretIdParam() id: string, @Query() query: ValueQuery): Promise<SecretValueResponseDto> {
-    return this.secrets.readValue(id, query.version);
+  value(@SecretIdParam() id: string, @Query() query: ValueQuery, @CurrentPolicyScope() scope: PolicyScope | undefined): Promise<SecretValueResponseDto> {
+    return this.secrets.readValue(id, query.version, scope?.policies[0]?.name);
   }
 
   @Get(':id/versions')

@@ -21,6 +21,7 @@ import { CryptoModule } from '../crypto/crypto.module.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { PoliciesModule } from '../policies/policies.module.js';
 
 /**
  * `max_versions` set on every key: SECRET_VERSIONS_RETAINED counts readable versions, Vault counts
@@ -35,7 +36,7 @@ export function vaultMaxVersions(versionsRetained: number): number {
 const VAULT_STORE = Symbol('VAULT_STORE');
 
 @Module({
-  imports: [VaultModule, CryptoModule, TasksModule, MetricsModule, JobsModule],
+  imports: [VaultModule, CryptoModule, TasksModule, MetricsModule, JobsModule, PoliciesModule],
   controllers: [SecretsController, KeysController],
   providers: [
     LocalSecretStore,

@@ -41,6 +41,8 @@ import { lockSecretRow } from './secrets.repository.js';
 import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { SecretStores } from './store/secret-stores.js';
+import type { PolicyScope } from '../policies/policy-gate.js';
+import { whereSelectedBy } from '../policies/policy-evaluation.js';
 
 const UNIQUE_VIOLATION = '23505';
 const isUniqueViolation = (e: unknown) => (e as { driverError?: { code?: string } }).driverError?.code === UNIQUE_VIOLATION;
@@ -111,7 +113,8 @@ export class SecretsService {
     return { created, failed: results.length - created, results };
   }
 
-  async list(q: ListSecretsQuery): Promise<SecretListResponseDto> {
+  /** `scope`: a policy-scoped caller (reader) sees only the secrets its policies select. */
+  async list(q: ListSecretsQuery, scope?: PolicyScope): Promise<SecretListResponseDto> {
     const limit = q.limit ?? 50;
     const qb = this.uow
       .manager()
@@ -131,6 +134,7 @@ export class SecretsService {
       const at = tag.indexOf(':');
       qb.andWhere(`s.tags @> :tag${i}::jsonb`, { [`tag${i}`]: JSON.stringify({ [tag.slice(0, at)]: tag.slice(at + 1) }) });
     }
+    if (scope) whereSelectedBy(qb, 's', scope.policies);
     if (q.cursor) {
       const pos = decodeCursor(q.cursor);
       qb.andWhere('(s.created_at, s.id) > (:cAt::timestamptz, :cId)', { cAt: pos.createdAt, cId: pos.id });
@@ -148,11 +152,16 @@ export class SecretsService {
     return SecretResponseDto.from(await this.findLive(this.uow.manager(), id));
   }
 
-  async readValue(id: string, version?: number): Promise<SecretValueResponseDto> {
+  /** `grantedBy`: the access policy that let a reader in, named in the audit row. */
+  async readValue(id: string, version?: number, grantedBy?: string): Promise<SecretValueResponseDto> {
     const tx = this.uow.manager();
     const found = await this.versions.locate(tx, id, version);
     if (!found) throw secretNotFound(id);
-    annotateAudit({ secretId: found.id, secretName: found.name, details: { version: version ?? found.current_version } });
+    annotateAudit({
+      secretId: found.id,
+      secretName: found.name,
+      details: { version: version ?? found.current_version, ...(grantedBy ? { policy: grantedBy } : {}) },
+    });
     const value = await this.versions.serve(tx, found, version);
     this.metrics.secretAccessed();
     return { id: found.id, name: found.name, secret_type: found.secret_type, version: found.version!, value };

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
 import { connect } from '../support/database.js';
-import { noRoleToken } from '../support/tokens.js';
+import { hsToken, noRoleToken } from '../support/tokens.js';
 
 /**
  * Every operation under /api/v1/ (read from the live OpenAPI document, so routes added later are
@@ -68,6 +68,8 @@ describe('audit coverage of every /api/v1 operation', () => {
   it.each([
     { who: 'no token', token: null, status: 401, action: 'auth.denied' },
     { who: 'a token without a role', token: noRoleToken(), status: 403, action: 'auth.forbidden' },
+    // No policy names this reader: deny by default, on every operation.
+    { who: 'a reader no policy names', token: hsToken({ sub: 'svc-unnamed', roles: ['reader'] }), status: 403, action: 'auth.forbidden' },
   ])('refuses $who with $status and one $action row per operation', async ({ token, status, action }) => {
     const problems: string[] = [];
     let n = 0;
@@ -96,6 +98,51 @@ describe('audit coverage of every /api/v1 operation', () => {
         row!.details.client_request_id !== requestId
       ) {
         problems.push(`${name}: audit row ${JSON.stringify(row)} does not say ${action}/denied for ${op.route}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  }, 120_000);
+
+  /** The only operations a reader may call, and then only on what a policy grants it. */
+  const READER_OPERATIONS = new Set(['GET /api/v1/secrets', 'GET /api/v1/secrets/{id}/value']);
+
+  it('lets a reader with a policy call only the two granted reads, only on granted secrets; 403 with one audit row elsewhere', async () => {
+    const mk = async (name: string) => (await app.call('POST', '/api/v1/secrets/', { body: { name, secret_type: 'API_KEY' } })).body.id as string;
+    const granted = await mk('matrix_granted');
+    const other = await mk('other_secret');
+    const policy = await app.call('POST', '/api/v1/policies', {
+      body: { name: 'matrix-reader', subjects: ['svc-matrix'], name_prefix: 'matrix_', capabilities: ['read_value', 'list'] },
+    });
+    expect(policy.status).toBe(201);
+    const token = hsToken({ sub: 'svc-matrix', roles: ['reader'] });
+    const problems: string[] = [];
+    let n = 0;
+    for (const op of operations) {
+      const name = `${op.method} ${op.path}`;
+      const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : {};
+      // Every operation on a secret, tried on the granted one and on another.
+      const targets = op.path.includes('{id}') && op.path.startsWith('/api/v1/secrets/{id}') ? [granted, other] : [MADE_UP_ID];
+      for (const id of targets) {
+        const requestId = `coverage-reader-${++n}`;
+        const url = op.path.replace(/\{[^}]+\}/g, id);
+        const res = await app.call(op.method, url, { token, body, headers: { 'x-request-id': requestId } });
+        if (READER_OPERATIONS.has(name) && id !== other && id !== MADE_UP_ID) {
+          if (res.status !== 200) problems.push(`${name} on the granted secret: answered ${res.status}, expected 200`);
+          continue;
+        }
+        if (READER_OPERATIONS.has(name) && op.path === '/api/v1/secrets') {
+          const names = (res.body.items ?? []).map((s: { name: string }) => s.name);
+          if (res.status !== 200 || names.join() !== 'matrix_granted') problems.push(`${name}: answered ${res.status} ${JSON.stringify(names)}, expected only matrix_granted`);
+          continue;
+        }
+        if (res.status !== 403) {
+          problems.push(`${name} (${id}): answered ${res.status}, expected 403`);
+          continue;
+        }
+        const rows = await rowsOf(res.body.requestId);
+        if (rows.length !== 1 || rows[0]!.action !== 'auth.forbidden' || rows[0]!.outcome !== 'denied' || rows[0]!.details.route !== op.route) {
+          problems.push(`${name} (${id}): audit rows ${JSON.stringify(rows)}, expected one auth.forbidden/denied`);
+        }
       }
     }
     expect(problems).toEqual([]);

@@ -62,6 +62,12 @@ describe('audit rows of successful calls, for every /api/v1 operation', () => {
     { method: 'POST', path: '/api/v1/backups', expect: ['backup.created'], run: c('POST', '/api/v1/backups') },
     { method: 'GET', path: '/api/v1/backups', expect: ['backup.listed'], run: c('GET', '/api/v1/backups', undefined, auditorToken()) },
     { method: 'POST', path: '/api/v1/jobs/{name}/run', expect: ['job.run_requested'], run: c('POST', '/api/v1/jobs/cleanup_old_secret_versions/run') },
+    { method: 'POST', path: '/api/v1/policies', expect: ['policy.created'], run: async () => { const r = await app.call('POST', '/api/v1/policies', { body: { name: 'aud-policy', subjects: ['svc-a'], capabilities: ['list'] } }); ids.policy = r.body.id; return r; } },
+    { method: 'GET', path: '/api/v1/policies', expect: ['policy.listed'], run: c('GET', '/api/v1/policies') },
+    { method: 'GET', path: '/api/v1/policies/{id}', expect: ['policy.read'], run: () => app.call('GET', `/api/v1/policies/${ids.policy}`) },
+    { method: 'PUT', path: '/api/v1/policies/{id}', expect: ['policy.updated'], run: () => app.call('PUT', `/api/v1/policies/${ids.policy}`, { body: { name: 'aud-policy', subjects: ['svc-a'], capabilities: ['list', 'read_value'] } }) },
+    { method: 'GET', path: '/api/v1/policies/explain', expect: ['policy.explained'], run: () => app.call('GET', `/api/v1/policies/explain?sub=svc-a&secret_id=${ids.a}`, { token: auditorToken() }) },
+    { method: 'DELETE', path: '/api/v1/policies/{id}', expect: ['policy.deleted'], run: () => app.call('DELETE', `/api/v1/policies/${ids.policy}`) },
   ];
 
   it('names every operation of the OpenAPI document', async () => {

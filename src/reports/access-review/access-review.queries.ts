@@ -154,3 +154,84 @@ export async function accessesPerDay(db: Db, p: ReportPeriod): Promise<Array<{ d
   )) as { day: string; n: string }[];
   return rows.map((r) => ({ day: r.day, count: num(r.n) }));
 }
+
+/** An access policy as the review shows it (access_policies is the policies module's; read only). */
+export interface PolicyRow {
+  id: string;
+  name: string;
+  subjects: string[];
+  namePrefix: string | null;
+  tags: Record<string, string>;
+  secretTypes: string[];
+  secretIds: string[];
+  capabilities: Array<'read_value' | 'list'>;
+}
+
+export async function accessPolicies(db: Db): Promise<PolicyRow[]> {
+  const rows = (await db.query(
+    'SELECT id, name, subjects, name_prefix, tags, secret_types, secret_ids, capabilities FROM access_policies ORDER BY name',
+  )) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    id: String(r.id),
+    name: String(r.name),
+    subjects: r.subjects as string[],
+    namePrefix: (r.name_prefix as string | null) ?? null,
+    tags: (r.tags as Record<string, string>) ?? {},
+    secretTypes: (r.secret_types as string[]) ?? [],
+    secretIds: (r.secret_ids as string[]) ?? [],
+    capabilities: r.capabilities as PolicyRow['capabilities'],
+  }));
+}
+
+/** Value reads in the period by the given subs, one row per (sub, secret) with what selectors look at. */
+export interface SubjectRead {
+  actor: string;
+  secretId: string;
+  name: string;
+  secretType: string;
+  tags: Record<string, string>;
+}
+
+export const SUBJECT_READ_LIMIT = 20_000;
+
+export async function valueReadsBySubs(db: Db, p: ReportPeriod, subs: string[]): Promise<SubjectRead[]> {
+  if (subs.length === 0) return [];
+  const rows = (await db.query(
+    `SELECT DISTINCT a.actor, a.secret_id, s.name, s.secret_type, s.tags
+     FROM audit_events a JOIN secrets s ON s.id = a.secret_id
+     WHERE a.occurred_at >= $1 AND a.occurred_at < $2 AND a.outcome = 'success' AND a.action = $3 AND a.actor = ANY($4)
+     LIMIT ${SUBJECT_READ_LIMIT}`,
+    [p.from, p.to, AuditAction.SecretValueRead, subs],
+  )) as Record<string, unknown>[];
+  return rows.map((r) => ({
+    actor: String(r.actor),
+    secretId: String(r.secret_id),
+    name: String(r.name),
+    secretType: String(r.secret_type),
+    tags: (r.tags as Record<string, string>) ?? {},
+  }));
+}
+
+/** The given subs that listed secrets successfully in the period. */
+export async function listingSubs(db: Db, p: ReportPeriod, subs: string[]): Promise<Set<string>> {
+  if (subs.length === 0) return new Set();
+  const rows = (await db.query(
+    `SELECT DISTINCT actor FROM audit_events
+     WHERE occurred_at >= $1 AND occurred_at < $2 AND outcome = 'success' AND action = $3 AND actor = ANY($4)`,
+    [p.from, p.to, AuditAction.SecretListed, subs],
+  )) as { actor: string }[];
+  return new Set(rows.map((r) => r.actor));
+}
+
+/** Per policy, the actors whose value reads it granted in the period (readers' rows name it). */
+export async function valueReadsByPolicy(db: Db, p: ReportPeriod): Promise<Map<string, Set<string>>> {
+  const rows = (await db.query(
+    `SELECT DISTINCT details->>'policy' AS policy, actor FROM audit_events
+     WHERE occurred_at >= $1 AND occurred_at < $2 AND outcome = 'success' AND action = $3 AND details ? 'policy'
+     LIMIT ${SUBJECT_READ_LIMIT}`,
+    [p.from, p.to, AuditAction.SecretValueRead],
+  )) as { policy: string; actor: string }[];
+  const out = new Map<string, Set<string>>();
+  for (const r of rows) out.set(r.policy, (out.get(r.policy) ?? new Set()).add(r.actor));
+  return out;
+}

@@ -12,7 +12,72 @@ import {
   dormantActors,
   type PairAccess,
   type SecretAccess,
+  accessPolicies,
+  listingSubs,
+  type PolicyRow,
+  valueReadsByPolicy,
+  valueReadsBySubs,
 } from './access-review.queries.js';
+import { selectorMismatches } from '../../policies/policy-evaluation.js';
+
+/** One (policy, subject, capability) grant that nothing used in the period. */
+export interface UnusedGrant {
+  policy: string;
+  subject: string;
+  capability: string;
+  /** Why: never used, or not attributable from the audit log (role/group/azp subjects). */
+  note: string;
+}
+
+/**
+ * Grants never used in the period, from the audit log: a `sub:` subject's read_value is used when
+ * that sub read the value of a secret the policy selects; its list when that sub listed secrets.
+ * Audit rows record the sub, not groups or azp: a role:/group:/azp: subject's read_value counts as
+ * used when a value read in the period names this policy (readers' rows do) and was made by an
+ * actor none of the policy's sub: subjects names; their list grants are not attributable.
+ */
+export async function unusedGrants(db: Db, period: ReportPeriod, policies: PolicyRow[]): Promise<UnusedGrant[]> {
+  const subs = [...new Set(policies.flatMap((p) => p.subjects.filter((s) => s.startsWith('sub:')).map((s) => s.slice(4))))];
+  const [reads, listers, byPolicy] = await Promise.all([
+    valueReadsBySubs(db, period, subs),
+    listingSubs(db, period, subs),
+    valueReadsByPolicy(db, period),
+  ]);
+  const out: UnusedGrant[] = [];
+  for (const p of policies) {
+    for (const subject of p.subjects) {
+      for (const capability of p.capabilities) {
+        if (!subject.startsWith('sub:')) {
+          if (capability === 'list') {
+            out.push({ policy: p.name, subject, capability, note: 'not attributable from the audit log (only sub is recorded)' });
+          } else {
+            const named = new Set(p.subjects.filter((x) => x.startsWith('sub:')).map((x) => x.slice(4)));
+            const others = [...(byPolicy.get(p.name) ?? [])].filter((actor) => !named.has(actor));
+            if (others.length === 0) out.push({ policy: p.name, subject, capability, note: 'no value read through this policy by a caller it names by role, group or azp' });
+          }
+          continue;
+        }
+        const sub = subject.slice(4);
+        const used =
+          capability === 'list'
+            ? listers.has(sub)
+            : reads.some((r) => r.actor === sub && selectorMismatches(p, { id: r.secretId, name: r.name, secretType: r.secretType, tags: r.tags }).length === 0);
+        if (!used) out.push({ policy: p.name, subject, capability, note: 'not used in the period' });
+      }
+    }
+  }
+  return out;
+}
+
+const describeSelectors = (p: PolicyRow) =>
+  [
+    p.namePrefix ? `name starts with ${p.namePrefix}` : '',
+    Object.keys(p.tags).length > 0 ? `tags ${Object.entries(p.tags).map(([k, v]) => `${k}:${v}`).join(', ')}` : '',
+    p.secretTypes.length > 0 ? `types ${p.secretTypes.join(', ')}` : '',
+    p.secretIds.length > 0 ? `ids ${p.secretIds.join(', ')}` : '',
+  ]
+    .filter((s) => s !== '')
+    .join('; ') || 'any secret';
 
 export interface AccessReviewFacts {
   period: ReportPeriod;
@@ -22,17 +87,20 @@ export interface AccessReviewFacts {
   bySecret: SecretAccess[];
   pairs: PairAccess[];
   dormant: DormantActor[];
+  policies: PolicyRow[];
+  unusedGrants: UnusedGrant[];
 }
 
 export async function accessReviewFacts(db: Db, period: ReportPeriod, now: Date): Promise<AccessReviewFacts> {
-  const [totals, byActor, bySecret, pairs, dormant] = await Promise.all([
+  const [totals, byActor, bySecret, pairs, dormant, policies] = await Promise.all([
     accessTotals(db, period),
     accessByActor(db, period),
     accessBySecret(db, period),
     accessByActorAndSecret(db, period),
     dormantActors(db, period),
+    accessPolicies(db),
   ]);
-  return { period, now, totals, byActor, bySecret, pairs, dormant };
+  return { period, now, totals, byActor, bySecret, pairs, dormant, policies, unusedGrants: await unusedGrants(db, period, policies) };
 }
 
 const COUNT_COLUMNS: Array<[string, string]> = [
@@ -63,6 +131,8 @@ export function buildAccessReview(f: AccessReviewFacts): ReportBody {
       item('metadata_reads', 'Metadata reads', t.metadataReads),
       item('changes', 'Changes', t.changes),
       item('dormant_actors', 'Actors with unused access', f.dormant.length),
+      item('access_policies', 'Access policies', f.policies.length),
+      item('unused_grants', 'Policy grants not used', f.unusedGrants.length),
     ],
     sections: [
       text('overview', 'Overview', [
@@ -110,6 +180,23 @@ export function buildAccessReview(f: AccessReviewFacts): ReportBody {
           empty: 'Every actor seen with a role in the previous 12 months read or changed a secret in the period.',
         },
       ),
+      table(
+        'access-policies',
+        'Access policies',
+        [['policy', 'Policy'], ['subjects', 'Subjects'], ['selects', 'Secrets selected'], ['capabilities', 'Capabilities']],
+        f.policies.map((p) => ({ policy: p.name, subjects: p.subjects.join(', '), selects: describeSelectors(p), capabilities: p.capabilities.join(', ') })),
+        { description: 'What each policy grants reader identities, as it stands now (deny by default: nothing else is granted).', empty: 'No access policy exists: no reader identity can read anything.' },
+      ),
+      table(
+        'unused-grants',
+        'Policy grants not used in the period',
+        [['policy', 'Policy'], ['subject', 'Subject'], ['capability', 'Capability'], ['note', 'Note']],
+        f.unusedGrants.map((g) => ({ ...g })),
+        {
+          description: 'A sub subject used read_value when it read the value of a secret the policy selects, and list when it listed secrets (successful audit rows in the period). Review whether these grants are still needed.',
+          empty: 'Every policy grant was used in the period.',
+        },
+      ),
     ],
     metrics: {
       actors: t.actors,
@@ -119,6 +206,8 @@ export function buildAccessReview(f: AccessReviewFacts): ReportBody {
       changes: t.changes,
       actor_secret_pairs: t.pairs,
       dormant_actors: f.dormant.length,
+      access_policies: f.policies.length,
+      unused_grants: f.unusedGrants.length,
       first_access_at: iso(t.first),
       last_access_at: iso(t.last),
     },

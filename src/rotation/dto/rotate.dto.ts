@@ -3,7 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { MAX_VALUE_BYTES } from '../../secrets/dto/create-secret.dto.js';
-import { MaxBytes } from '../../secrets/dto/validators.js';
+import { MaxBytes } from '../../common/validators.js';
 
 export class RotateSecretDto {
   @ApiPropertyOptional({ description: 'The new value (required for types that cannot be generated)', writeOnly: true })

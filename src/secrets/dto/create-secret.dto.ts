@@ -17,7 +17,7 @@ import {
 } from 'class-validator';
 import { SECRET_TYPES, type SecretType } from '../../crypto/index.js';
 import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../entities/secret.entity.js';
-import { IsStringMap, MaxBytes } from './validators.js';
+import { IsStringMap, MaxBytes } from '../../common/validators.js';
 
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 export const MAX_VALUE_BYTES = 64 * 1024;

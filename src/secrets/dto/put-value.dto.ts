@@ -3,7 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Max, Min, MinLength } from 'class-validator';
 import { PG_INT_MAX } from '../../common/input-limits.js';
 import { MAX_VALUE_BYTES } from './create-secret.dto.js';
-import { MaxBytes } from './validators.js';
+import { MaxBytes } from '../../common/validators.js';
 
 export class PutValueDto {
   @ApiProperty({ writeOnly: true })

@@ -3,7 +3,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import { RotatorConfigDto } from './create-secret.dto.js';
-import { IsStringMap } from './validators.js';
+import { IsStringMap } from '../../common/validators.js';
 
 /** PATCH: only the fields given change; `null` clears expires_at, description or rotator. */
 export class UpdateSecretDto {

@@ -1,4 +1,4 @@
-import { hasControlCharacters } from '../../common/input-limits.js';
+import { hasControlCharacters } from './input-limits.js';
 import { registerDecorator, type ValidationOptions } from 'class-validator';
 
 /** A flat map of string → string with bounded size (tags). */
