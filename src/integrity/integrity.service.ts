@@ -10,8 +10,6 @@ import { Clock } from '../clock/clock.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
 import { Metrics } from '../metrics/metrics.service.js';
-import { SecretEntity } from '../secrets/entities/secret.entity.js';
-import { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { SecretStores } from '../secrets/store/secret-stores.js';
 import type { TaskAcceptedDto } from '../tasks/dto/task-status.dto.js';
@@ -75,14 +73,9 @@ export class IntegrityService {
   async checkItem(ctx: ItemContext): Promise<void> {
     const checkId = String(ctx.task.params.check_id);
     const manager = this.uow.manager();
-    const secret = await manager.getRepository(SecretEntity).findOneBy({ id: ctx.item.target });
-    if (!secret) return; // purged since the check started: nothing to check
-    const rows = await manager
-      .getRepository(SecretVersionEntity)
-      .createQueryBuilder('v')
-      .where("v.secret_id = :id AND v.state NOT IN ('destroyed', 'pending')", { id: secret.id })
-      .orderBy('v.version')
-      .getMany();
+    const found = await this.versions.withReadableVersions(manager, ctx.item.target);
+    if (!found) return; // purged since the check started: nothing to check
+    const { secret, versions: rows } = found;
     const ports: VersionCheckPorts = {
       readPayload: (s, row) => this.stores.for(s.store).get(manager, s.id, row.storeVersion),
       keyKnown: (keyId) => this.cipher.ring.has(keyId),

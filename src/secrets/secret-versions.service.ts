@@ -174,6 +174,22 @@ export class SecretVersions {
   }
 
   /**
+   * A secret (deleted or not) and its versions that hold a value (neither destroyed nor
+   * pending), oldest first: what an integrity check reads. Null when the secret is gone.
+   */
+  async withReadableVersions(tx: EntityManager, secretId: string): Promise<{ secret: SecretEntity; versions: SecretVersionEntity[] } | null> {
+    const secret = await tx.getRepository(SecretEntity).findOneBy({ id: secretId });
+    if (!secret) return null;
+    const versions = await tx
+      .getRepository(SecretVersionEntity)
+      .createQueryBuilder('v')
+      .where("v.secret_id = :id AND v.state NOT IN ('destroyed', 'pending')", { id: secret.id })
+      .orderBy('v.version')
+      .getMany();
+    return { secret, versions };
+  }
+
+  /**
    * The read path (GET …/value and rotations): the secret, the requested version (default: the
    * current one) and, for the local store, its payload in one round trip (the local store's fast
    * path, since it reads that store's table). Returns null for an unknown or deleted secret;

@@ -9,6 +9,7 @@ import { SecretsMaintenance } from './secrets-maintenance.service.js';
 import { KeyRewrapTaskHandler } from './key-rewrap.task-handler.js';
 import { SecretsRepository } from './secrets.repository.js';
 import { RotatorRulesSlot } from './rotator-rules.js';
+import { SecretRestore } from './secret-restore.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
@@ -60,6 +61,7 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     { provide: SecretStore, inject: [SecretStores], useFactory: (stores: SecretStores) => stores.default },
     SecretsRepository,
     RotatorRulesSlot,
+    SecretRestore,
     SecretVersions,
     SecretsService,
     SecretsMaintenance,
@@ -68,6 +70,6 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     KeyRewrapTaskHandler,
     KeyCheck,
   ],
-  exports: [RotatorRulesSlot, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
+  exports: [RotatorRulesSlot, SecretRestore, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
 })
 export class SecretsModule {}
