@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { armor, Decrypter, Encrypter } from 'age-encryption';
 import { checkpointSignatureValid, keyIdOf, parsePublicKey, type SignedCheckpoint } from '../audit/checkpoint-signature.js';
+import type { SecretSnapshot } from '../secrets/secret-restore.js';
 
 /**
  * The backup bundle, as pure functions shared by the service and the offline CLIs
@@ -40,25 +41,8 @@ export interface BundleVersion {
   unreadable?: string;
 }
 
-export interface BundleSecretRecord {
-  id: string;
-  name: string;
-  secret_type: string;
-  description: string | null;
-  version: number;
-  tags: Record<string, string>;
-  store: 'local' | 'vault';
-  encrypt_locally: boolean;
-  created_at: string;
-  created_by: string;
-  updated_at: string;
-  expires_at: string | null;
-  last_rotated_at: string | null;
-  next_rotation_at: string | null;
-  rotation_interval_days: number | null;
-  rotation_status: string;
-  rotator: Record<string, unknown> | null;
-}
+/** A secret's metadata in a bundle: the secrets module's snapshot, field for field. */
+export type BundleSecretRecord = SecretSnapshot;
 
 export interface BundleSecret {
   kind: 'secret';
