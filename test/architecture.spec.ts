@@ -84,6 +84,23 @@ describe('architecture (imports under src/)', () => {
     expect(upward.map(describeEdge)).toEqual([]);
   });
 
+  it("uses another folder's entities as types only: no repository of them, no writes (one owner per table)", () => {
+    const valueImports: string[] = [];
+    for (const file of sourceFiles(SRC)) {
+      const from = folderOf(file);
+      if (from === COMPOSITION) continue;
+      const source = readFileSync(file, 'utf8');
+      for (const m of source.matchAll(/^import\s+(type\s+)?\{([^}]*)\}\s+from\s+'([^']+\.entity\.js)';/gm)) {
+        const [, wholeType, names, specifier] = m;
+        const target = resolve(dirname(file), specifier!);
+        if (folderOf(target) === from || wholeType) continue;
+        const values = names!.split(',').map((n) => n.trim()).filter((n) => n && !n.startsWith('type '));
+        if (values.length > 0) valueImports.push(`src/${relative(SRC, file)} imports ${values.join(', ')} from '${specifier}'`);
+      }
+    }
+    expect(valueImports).toEqual([]);
+  });
+
   it('has no two folders importing each other', () => {
     const pairs = new Set(all.map((e) => `${e.from}->${e.to}`));
     const twoWay = [...pairs]

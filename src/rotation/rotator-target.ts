@@ -4,7 +4,7 @@ import { BlockList, isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import type { RotatorAllowList } from '../config/app-config.js';
-import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../secrets/entities/secret.entity.js';
+import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../secrets/ssl-modes.js';
 
 /**
  * Where an external rotator may connect, for every rotator (postgres_role today; mysql, redis,
@@ -19,7 +19,7 @@ import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../secrets/entities/s
  * DEFAULT_SSL_MODE `prefer`: TLS whenever the target offers it. Not stricter by default because
  * targets without TLS exist and stay usable; what a downgrade could expose is limited by refusing
  * password and MD5 authentication without TLS (SCRAM never sends the password, `ALTER ROLE` sends
- * a verifier). The modes are declared with the stored settings (secrets/entities/secret.entity.ts).
+ * a verifier). The modes are declared with the stored settings (secrets/ssl-modes.ts).
  */
 export { DEFAULT_SSL_MODE, SSL_MODES, type SslMode };
 

@@ -16,7 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { SECRET_TYPES, type SecretType } from '../../crypto/index.js';
-import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../entities/secret.entity.js';
+import { DEFAULT_SSL_MODE, SSL_MODES, type SslMode } from '../ssl-modes.js';
 import { IsStringMap, MaxBytes } from '../../common/validators.js';
 
 export const SECRET_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;

@@ -1,13 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { SslMode } from '../ssl-modes.js';
 
 /** Rotation state of a secret, following its latest rotation record. */
 export type RotationStatus = 'none' | 'pending' | 'in_progress' | 'completed' | 'failed' | 'rotation_due';
-
-/** libpq's TLS modes, as a rotator's settings may name them (the meaning: src/rotation/rotator-target.ts). */
-export const SSL_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
-export type SslMode = (typeof SSL_MODES)[number];
-/** Absent sslmode: TLS whenever the target offers it (why: src/rotation/rotator-target.ts). */
-export const DEFAULT_SSL_MODE: SslMode = 'prefer';
 
 /** Settings for a rotator that applies new values at a target (see src/rotation/README.md). */
 export type PostgresRoleRotatorConfig = {
