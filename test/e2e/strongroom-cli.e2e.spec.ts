@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, createStrongroomClient, type StrongroomClient } from '../../client/index.js';
 import { SCHEMA_FILE, schemaSourceFrom } from '../../client/generate.js';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
+import { createTestCa } from '../support/tls-certs.js';
 import { adminToken, auditorToken, noRoleToken } from '../support/tokens.js';
 
 /**
@@ -291,6 +292,28 @@ describe('strongroom CLI and typed client', () => {
     expect(r.code).toBe(143);
     expect(r.stdout.trim().split('\n')).toEqual([`hash=${sha256(v1)} token=absent`, `hash=${sha256(v2)} token=absent`]);
     expect(r.stderr).toMatch(/cli-run-secret v\d+ -> v\d+; restarting/);
+  });
+
+  it('HTTPS with a private CA: trusted through STRONGROOM_CACERT, refused (exit 6) without it', { timeout: 180_000 }, async () => {
+    const ca = createTestCa();
+    const server = ca.issue('strongroom');
+    // A second replica on the same database, serving HTTPS with a certificate of our own CA.
+    const tls = await startTestApp({ db: app.db, env: { TLS_CERT_FILE: server.certFile, TLS_KEY_FILE: server.keyFile } });
+    try {
+      expect(tls.url).toMatch(/^https:/);
+      const trusted = await cli(['-o', 'json', 'secrets', 'list', '--prefix', 'cli-run'], { env: { STRONGROOM_ADDR: tls.url, STRONGROOM_CACERT: ca.certFile } });
+      expect(trusted.code, trusted.stderr).toBe(0);
+      expect(JSON.parse(trusted.stdout).map((x: { name: string }) => x.name)).toContain('cli-run-secret');
+      const untrusted = await cli(['secrets', 'list'], { env: { STRONGROOM_ADDR: tls.url } });
+      expect(untrusted.code).toBe(6);
+      expect(untrusted.stderr).toMatch(/cannot reach/);
+      const typed = createStrongroomClient({ baseUrl: tls.url, token: adminToken(), caCert: ca.cert });
+      await expect(typed.unwrap(typed.api.GET('/api/v1/backups'))).resolves.toMatchObject({ items: expect.any(Array) });
+      await typed.close();
+    } finally {
+      await tls.stop();
+      ca.remove();
+    }
   });
 
   it('no value appeared in any output except secrets get', () => {
