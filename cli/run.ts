@@ -82,7 +82,7 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
       finish(e.code === 'ENOENT' ? 127 : 126);
     });
     started.on('exit', (code, signal) => {
-      if (restarting && started !== child) return;
+      // A restart stops the old child on purpose; only an exit we did not cause ends the run.
       if (restarting) return;
       stopped = true;
       finish(exitCodeOf(code, signal));
@@ -112,18 +112,20 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
   let timer: NodeJS.Timeout | undefined;
   const watch = async () => {
     try {
-      const rotated: string[] = [];
+      const rotated: { b: Binding; version: number }[] = [];
       for (const b of bound) {
         const s = await ctx.client.unwrap(ctx.client.api.GET('/api/v1/secrets/{id}', { params: { path: { id: b.id } } }));
-        if (s.version !== b.version) rotated.push(`${b.name} v${b.version} -> v${s.version}`);
+        if (s.version !== b.version) rotated.push({ b, version: s.version });
       }
       if (rotated.length && !stopped) {
+        const what = rotated.map(({ b, version }) => `${b.name} v${b.version} -> v${version}`).join(', ');
         if (o.signal) {
-          note(`${rotated.join(', ')}; sending ${o.signal}`);
-          for (const b of bound) b.version = (await ctx.client.unwrap(ctx.client.api.GET('/api/v1/secrets/{id}', { params: { path: { id: b.id } } }))).version;
+          // The command re-reads its secrets itself; its environment keeps the values it started with.
+          note(`${what}; sending ${o.signal}`);
+          for (const { b, version } of rotated) b.version = version;
           child.kill(o.signal as NodeJS.Signals);
         } else {
-          await restart(rotated.join(', '));
+          await restart(what);
         }
       }
     } catch (e) {

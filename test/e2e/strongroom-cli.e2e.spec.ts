@@ -294,6 +294,25 @@ describe('strongroom CLI and typed client', () => {
     expect(r.stderr).toMatch(/cli-run-secret v\d+ -> v\d+; restarting/);
   });
 
+  it('run --tag: every tagged secret as its upper-cased name; --watch --signal signals instead of restarting', { timeout: 120_000 }, async () => {
+    const value = newValue();
+    const created = await client.unwrap(client.api.POST('/api/v1/secrets', { body: { name: 'cli-tag-secret', secret_type: 'API_KEY', value, tags: { app: 'tagged' } } }));
+    const child = `const h = require('crypto').createHash('sha256').update(process.env.CLI_TAG_SECRET ?? '').digest('hex');
+console.log('hash=' + h);
+process.on('SIGHUP', () => console.log('reload'));
+setInterval(() => {}, 1000);`;
+    const run = start(['run', '--tag', 'app:tagged', '--watch', '--interval', '1', '--signal', 'SIGHUP', '--', process.execPath, '-e', child]);
+    await eventually(async () => run.stdout().includes(`hash=${sha256(value)}`));
+    await client.unwrap(client.api.POST('/api/v1/secrets/{id}/rotate', { params: { path: { id: created.id }, query: {} }, body: { value: newValue() } }));
+    await eventually(async () => run.stdout().includes('reload'));
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code).toBe(130);
+    // Signalled, not restarted: one start, one reload.
+    expect(r.stdout).toBe(`hash=${sha256(value)}\nreload\n`);
+    expect(r.stderr).toMatch(/cli-tag-secret v1 -> v2; sending SIGHUP/);
+  });
+
   it('HTTPS with a private CA: trusted through STRONGROOM_CACERT, refused (exit 6) without it', { timeout: 180_000 }, async () => {
     const ca = createTestCa();
     const server = ca.issue('strongroom');
