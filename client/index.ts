@@ -6,7 +6,7 @@
  * imports this folder (test/architecture.spec.ts).
  */
 import createClient, { type Client } from 'openapi-fetch';
-import { Agent } from 'undici';
+import { Agent, fetch as undiciFetch, Request as UndiciRequest } from 'undici';
 import type { components, paths } from './schema.js';
 
 export type { components, paths };
@@ -87,11 +87,15 @@ export interface StrongroomClient {
 export function createStrongroomClient(options: StrongroomClientOptions): StrongroomClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const token = typeof options.token === 'function' ? options.token : () => options.token as string;
-  // Node's fetch takes an undici dispatcher as its second argument; openapi-fetch passes
-  // requestInitExt there. Without a CA file the default dispatcher (system CAs) is used.
+  // A private CA needs a dispatcher of its own. Node's global fetch bundles its own undici, whose
+  // version follows Node's; so with a CA file, requests go through the undici package's fetch,
+  // Request and Agent together (one version), and without one through the global fetch.
   const dispatcher = options.caCert ? new Agent({ connect: { ca: options.caCert } }) : undefined;
-  const requestInitExt = dispatcher ? { dispatcher } : undefined;
-  const api = createClient<paths>({ baseUrl, requestInitExt });
+  const send = (input: string | Request, init?: RequestInit): Promise<Response> =>
+    dispatcher ? (undiciFetch(input as never, { ...(init as object), dispatcher }) as unknown as Promise<Response>) : fetch(input, init);
+  const api = createClient<paths>(
+    dispatcher ? { baseUrl, Request: UndiciRequest as unknown as typeof Request, fetch: (request) => send(request) } : { baseUrl },
+  );
   api.use({
     onRequest({ request }) {
       request.headers.set('authorization', `Bearer ${token()}`);
@@ -140,7 +144,7 @@ export function createStrongroomClient(options: StrongroomClientOptions): Strong
     headers.set('authorization', `Bearer ${token()}`);
     let res: Response;
     try {
-      res = await fetch(baseUrl + path, { ...init, headers, ...(requestInitExt ?? {}) } as RequestInit);
+      res = await send(baseUrl + path, { ...init, headers });
     } catch (e) {
       throw unreachable(e);
     }

@@ -102,6 +102,25 @@ describe('strongroom CLI and typed client', () => {
     expect(await schemaSourceFrom(app.url)).toBe(readFileSync(SCHEMA_FILE, 'utf8'));
   });
 
+  it('the OpenAPI document gives every operation a unique id and every error status the error schema', async () => {
+    const doc = (await app.call('GET', '/api/docs-json', { token: null })).body as {
+      paths: Record<string, Record<string, { operationId?: string; responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }> }>>;
+    };
+    const ids: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        expect(op.operationId, `${method} ${path}`).toMatch(/^[A-Z][A-Za-z]+_[a-zA-Z]+$/);
+        ids.push(op.operationId!);
+        for (const [status, response] of Object.entries(op.responses)) {
+          if (/^[45]/.test(status) && path.startsWith('/api/')) expect(response.content?.['application/json']?.schema?.$ref, `${method} ${path} ${status}`).toBe('#/components/schemas/ErrorResponse');
+        }
+        if (path.startsWith('/api/')) expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['400', '401', '403']));
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toEqual(expect.arrayContaining(['Secrets_list', 'Secrets_value', 'Rotation_rotate', 'Tasks_status', 'Backups_create']));
+  });
+
   it('typed client: data, keyset pages, and errors with a kind', async () => {
     const prefix = `page-${randomBytes(3).toString('hex')}-`;
     for (let i = 0; i < 5; i++) {
