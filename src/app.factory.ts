@@ -4,7 +4,7 @@ import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
@@ -16,6 +16,7 @@ import { checkDatabase } from './database/database-preflight.js';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedded-postgres.js';
 import { runMigrations } from './database/migrate.js';
 import { acceptJsonBodiesOnly, frameworkErrors } from './http/json-body.js';
+import { createOpenApiDocument } from './http/openapi.js';
 import { Metrics } from './metrics/metrics.service.js';
 import { KeyCheck } from './secrets/key-check.js';
 import { httpsEnabled, httpsServerOptions, watchCertificates } from './tls/https-options.js';
@@ -102,7 +103,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       });
     acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
     applyPipeline(app, config);
-    SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app!, openApiConfig()), {
+    SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app!), {
       jsonDocumentUrl: 'api/docs-json',
     });
     // No enableShutdownHooks(): main.ts handles SIGTERM (close in order, then exit 0).
@@ -135,13 +136,4 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
     await embedded?.stop().catch(() => undefined);
     throw e;
   }
-}
-
-export function openApiConfig() {
-  return new DocumentBuilder()
-    .setTitle('Strongroom')
-    .setDescription('Secrets management: encrypted, versioned, rotated and audited secrets')
-    .setVersion('1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
-    .build();
 }

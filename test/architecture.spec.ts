@@ -115,6 +115,18 @@ describe('architecture (imports under src/)', () => {
     expect(twoWay, detail.join('\n')).toEqual([]);
   });
 
+  it('never imports the API consumers (client/, cli/) from the service', () => {
+    const ROOT = resolve(SRC, '..');
+    const consumers = ['client', 'cli'].map((d) => join(ROOT, d) + sep);
+    const found = sourceFiles(SRC).flatMap((file) =>
+      ts
+        .preProcessFile(readFileSync(file, 'utf8'), true, true)
+        .importedFiles.filter(({ fileName }) => fileName.startsWith('.') && consumers.some((c) => resolve(dirname(file), fileName).startsWith(c)))
+        .map(({ fileName }) => `src/${relative(SRC, file)} imports '${fileName}'`),
+    );
+    expect(found).toEqual([]);
+  });
+
   it('still has each known two-way dependency (remove it from the list once it is gone)', () => {
     const pairs = new Set(all.map((e) => `${e.from}->${e.to}`));
     for (const pair of KNOWN_TWO_WAY) {
