@@ -160,6 +160,60 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List access policies */
+        get: operations["Policies_list"];
+        put?: never;
+        /** Create an access policy */
+        post: operations["Policies_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One access policy */
+        get: operations["Policies_get"];
+        /** Replace an access policy (the whole body, as on create) */
+        put: operations["Policies_replace"];
+        post?: never;
+        /** Delete an access policy (in force on every replica within about a second) */
+        delete: operations["Policies_remove"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/policies/explain": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Which policy grants a subject each capability on a secret, or why none does */
+        get: operations["Policies_explain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports": {
         parameters: {
             query?: never;
@@ -222,7 +276,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List secrets (metadata), keyset-paginated */
+        /** List secrets (metadata), keyset-paginated; a reader sees only what its access policies let it list */
         get: operations["Secrets_list"];
         put?: never;
         /** Create a secret (value generated when left out for auto-generatable types) */
@@ -313,7 +367,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The current value, or ?version=N (admin only; every call audited) */
+        /** The current value, or ?version=N (admin, or a reader an access policy grants read_value; every call audited) */
         get: operations["Secrets_value"];
         /** Store a new value as a new version (expected_version: check-and-set, 409 on mismatch) */
         put: operations["Secrets_putValue"];
@@ -654,6 +708,15 @@ export interface components {
             /** @example environment:production */
             tag?: string;
         };
+        CapabilitiesDto: {
+            list: components["schemas"]["CapabilityVerdictDto"];
+            read_value: components["schemas"]["CapabilityVerdictDto"];
+        };
+        CapabilityVerdictDto: {
+            granted: boolean;
+            granted_by: string[];
+            reason: string;
+        };
         CreateSecretDto: {
             description?: string;
             /** @description Vault store: envelope-encrypt before the value reaches Vault (default true; false stores the plain value in Vault; the local store always encrypts) */
@@ -703,6 +766,15 @@ export interface components {
             statusCode: number;
         } & {
             [key: string]: unknown;
+        };
+        ExplainResponseDto: {
+            capabilities: components["schemas"]["CapabilitiesDto"];
+            policies: components["schemas"]["PolicyVerdictDto"][];
+            /** @description What the policies were matched against */
+            principals: string[];
+            secret_id: string;
+            secret_name: string;
+            sub: string;
         };
         FindingCountsDto: {
             critical: number;
@@ -802,6 +874,79 @@ export interface components {
             secret_name: string;
             /** @description Last rotation, or creation when never rotated */
             since: string;
+        };
+        PolicyBodyDto: {
+            /**
+             * @example [
+             *       "read_value",
+             *       "list"
+             *     ]
+             */
+            capabilities: ("read_value" | "list")[];
+            description?: string | null;
+            /**
+             * @description Unique; lower-case letters, digits, . _ -, at most 64
+             * @example billing-reads-own
+             */
+            name: string;
+            /**
+             * @description Secret names starting with this (case-sensitive); empty or null: any name
+             * @example billing_
+             */
+            name_prefix?: string | null;
+            /** @description Explicit secret ids; []: any */
+            secret_ids?: string[];
+            /** @description []: any type */
+            secret_types?: ("API_KEY" | "DATABASE_PASSWORD" | "ENCRYPTION_KEY" | "JWT_SECRET" | "WEBHOOK_SECRET" | "OAUTH_TOKEN" | "SERVICE_ACCOUNT_KEY" | "TLS_CERTIFICATE")[];
+            /**
+             * @description Who the policy applies to: an exact JWT sub, or role:<value> / group:<value> / azp:<value> (a value of the roles claim, the groups claim, azp); sub:<value> names a sub that itself starts with one of those prefixes
+             * @example [
+             *       "svc-billing",
+             *       "system:serviceaccount:billing:api",
+             *       "role:billing-reader",
+             *       "group:payments",
+             *       "azp:billing-client"
+             *     ]
+             */
+            subjects: string[];
+            /**
+             * @description Every tag must be on the secret with this value; {}: any
+             * @example {
+             *       "service": "billing"
+             *     }
+             */
+            tags?: {
+                [key: string]: string;
+            };
+        };
+        PolicyListResponseDto: {
+            items: components["schemas"]["PolicyResponseDto"][];
+        };
+        PolicyResponseDto: {
+            capabilities: ("read_value" | "list")[];
+            created_at: string;
+            created_by: string;
+            description: string | null;
+            id: string;
+            name: string;
+            name_prefix: string | null;
+            secret_ids: string[];
+            secret_types: string[];
+            /** @description Normalized: sub:, role:, group: or azp: followed by the value */
+            subjects: string[];
+            tags: {
+                [key: string]: string;
+            };
+            updated_at: string;
+            updated_by: string;
+        };
+        PolicyVerdictDto: {
+            capabilities: ("read_value" | "list")[];
+            grants: ("read_value" | "list")[];
+            matched_subjects: string[];
+            policy: string;
+            policy_id: string;
+            selector_mismatches: string[];
         };
         PutValueDto: {
             /** @description Check-and-set: the version you read; a mismatch is 409 */
@@ -907,8 +1052,13 @@ export interface components {
             last_30d: components["schemas"]["RotationCountsDto"];
         };
         RotatorConfigDto: {
-            /** @description Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key) */
+            /** @description Id of the secret holding the credential the rotator uses at its target: postgres_role a DATABASE_PASSWORD (user:password or a password for user postgres); mysql_user a DATABASE_PASSWORD (user:password or a password for root); http a WEBHOOK_SECRET (the HMAC signing key); oauth_* an API_KEY (the OAuth client secret) */
             admin_secret_id: string;
+            /**
+             * @description oauth_client_credentials, oauth_refresh_token: the OAuth client id (its secret is admin_secret_id)
+             * @example billing-service
+             */
+            client_id?: string;
             /**
              * @description postgres_role
              * @example app
@@ -919,8 +1069,13 @@ export interface components {
              * @example db.internal
              */
             host?: string;
+            /**
+             * @description oauth_*: RFC 7662 introspection endpoint (https) the new access token is verified at
+             * @example https://idp.internal/oauth/introspect
+             */
+            introspection_url?: string;
             /** @enum {string} */
-            kind: "postgres_role" | "http" | "mysql_user" | "redis_acl" | "ssh_key" | "internal_ca";
+            kind: "postgres_role" | "http" | "mysql_user" | "redis_acl" | "ssh_key" | "internal_ca" | "oauth_client_credentials" | "oauth_refresh_token";
             /**
              * @description postgres_role, mysql_user
              * @example 5432
@@ -932,7 +1087,7 @@ export interface components {
              */
             publish_url?: string;
             /**
-             * @description internal_ca: renew once this fraction of the certificate lifetime has passed (default 0.66)
+             * @description internal_ca, oauth_*: renew once this fraction of the certificate's or token's lifetime has passed (default 0.66)
              * @example 0.66
              */
             renew_at_fraction?: number;
@@ -941,6 +1096,11 @@ export interface components {
              * @example app_user
              */
             role?: string;
+            /**
+             * @description oauth_*: the scopes asked for (space-separated); absent: the client's or the refresh token's own
+             * @example api:read api:write
+             */
+            scope?: string;
             /** @description PEM of the CA that signs the target certificate (postgres_role with sslmode verify-full, http); absent: the system CAs */
             ssl_ca?: string;
             /**
@@ -949,6 +1109,11 @@ export interface components {
              * @enum {string}
              */
             sslmode: "disable" | "prefer" | "require" | "verify-full";
+            /**
+             * @description oauth_client_credentials, oauth_refresh_token: the token endpoint (https only)
+             * @example https://idp.internal/oauth/token
+             */
+            token_url?: string;
             /**
              * @description http: the endpoint of the four signed calls (https only)
              * @example https://keys.internal/rotation
@@ -1783,6 +1948,447 @@ export interface operations {
                 };
             };
             /** @description Unknown job */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Policies_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyListResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Policies_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyBodyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description A policy with that name exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Policies_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown policy */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Policies_replace: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyBodyDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Another policy has that name */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Policies_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Policies_explain: {
+        parameters: {
+            query: {
+                /** @description The azp claim */
+                azp?: string;
+                /** @description Comma-separated values of the groups claim */
+                groups?: string;
+                /** @description Comma-separated values of the roles claim */
+                roles?: string;
+                secret_id: string;
+                sub: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplainResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown or deleted secret */
             404: {
                 headers: {
                     [name: string]: unknown;
