@@ -1,6 +1,6 @@
 import type { ReportCellValue, ReportSection } from '../render/index.js';
 import type { AuditChainResult } from '../audit-chain.js';
-import { chart, daysBetween, daysOf, iso, item, listNote, shortLabel, table, text } from '../document-parts.js';
+import { chart, daysBetween, daysOf, humanise, iso, item, listNote, shortLabel, table, text } from '../document-parts.js';
 import type { ReportBody, ReportMetric, ReportPeriod } from '../reports.types.js';
 import type { DailyRotations, FindingCounts, IntegrityResult, Inventory, RotationOutcomes, TypeStoreCount } from '../shared/posture.queries.js';
 import type { FailedRotation, FindingRow, PreviousReport, RotationGroup, SecretRow } from './security-report.queries.js';
@@ -168,7 +168,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       [...secretColumns, ['expires_at', 'Expires at'], ['days_left', 'Days left'], ['owner', 'Owner']],
       f.expiring30d.map((s) => ({ ...base(s), expires_at: iso(s.expiresAt), days_left: daysBetween(f.now, s.expiresAt!), owner: s.owner })),
       {
-        description: `${listNote(f.expiring30d.length, inv.expiring30d, 'secrets expiring within 30 days', 'soonest first')} ${inv.expiring7d} of them expire within 7 days.`,
+        description: `${listNote(f.expiring30d.length, inv.expiring30d, 'secrets expiring within 30 days', 'soonest first')} ${inv.expiring7d === 1 ? '1 of them expires' : `${inv.expiring7d} of them expire`} within 7 days.`,
         empty: 'No secret expires within 30 days.',
       },
     ),
@@ -265,6 +265,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       },
     ),
     integritySection(f.integrity),
+    integrityFailuresSection(f.integrity),
     table(
       'audit-chain',
       'Audit-chain verification',
@@ -340,7 +341,7 @@ function integritySection(check: IntegrityResult | null): ReportSection {
         { item: 'Secrets checked', value: check.secretsChecked },
         { item: 'Versions checked', value: check.versionsChecked },
         { item: 'Problems found', value: check.failures },
-        ...check.problems.map((p) => ({ item: `Problem: ${p.key}`, value: p.count })),
+        ...check.problems.map((p) => ({ item: `Problem: ${humanise(p.key)}`, value: p.count })),
       ]
     : [];
   return table(
@@ -352,6 +353,27 @@ function integritySection(check: IntegrityResult | null): ReportSection {
     ],
     rows,
     { empty: 'No integrity check has run yet.' },
+  );
+}
+
+/** Every integrity problem named: the secret (name and id), the version and what was wrong. */
+function integrityFailuresSection(check: IntegrityResult | null): ReportSection {
+  const failed = check?.failed ?? [];
+  return table(
+    'integrity-failures',
+    'Integrity problems by secret and version',
+    [
+      ['secret', 'Secret'],
+      ['secret_id', 'Secret ID'],
+      ['version', 'Version'],
+      ['problem', 'Problem'],
+      ['detail', 'Detail'],
+    ],
+    failed.map((r) => ({ secret: r.secretName, secret_id: r.secretId, version: r.version, problem: humanise(r.problem), detail: r.detail })),
+    {
+      description: check ? listNote(failed.length, check.failures, 'problems found by the latest integrity check', 'by secret name and version') : undefined,
+      empty: check ? 'The latest integrity check found no problems.' : 'No integrity check has run yet.',
+    },
   );
 }
 
