@@ -384,7 +384,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     expect(all).toContain('api_expired');
     expect(all).toContain('db_failing');
     expect(all).toContain('old_overdue');
-    expect(all).toMatch(/unused_90d .*2 1 5 2/);
+    expect(all).toMatch(/Unused 90d .*2 1 5 2/);
     pages.forEach((text, i) => expect(text).toContain(`Page ${i + 1} of ${pages.length}`));
   });
 

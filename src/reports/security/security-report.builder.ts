@@ -5,6 +5,7 @@ import type { ReportBody, ReportMetric, ReportPeriod } from '../reports.types.js
 import type { DailyRotations, FindingCounts, IntegrityResult, Inventory, RotationOutcomes, TypeStoreCount } from '../shared/posture.queries.js';
 import type { FailedRotation, FindingRow, PreviousReport, RotationGroup, SecretRow } from './security-report.queries.js';
 import { SCORE_RULES, securityScore } from './security-score.js';
+import { formatDateTime } from '../render/pdf-text.js';
 
 /** Everything the security report shows, as gathered by SecurityReportQueries. */
 export interface SecurityFacts {
@@ -117,21 +118,21 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       'score-deductions',
       'Security score: deductions',
       [
-        ['rule', 'Rule'],
+        ['rule_label', 'Rule'],
         ['reason', 'Reason'],
         ['count', 'Count'],
         ['points_each', 'Points each'],
         ['cap', 'Cap'],
         ['points', 'Deducted'],
       ],
-      score.deductions.map((d) => ({ ...d })),
+      score.deductions.map((d) => ({ ...d, rule_label: humanise(d.rule) })),
       { description: `100 minus ${100 - score.score} = ${score.score}.`, empty: 'No deductions: the score is 100.' },
     ),
     table(
       'score-rules',
       'Security score: rules',
       [
-        ['rule', 'Rule'],
+        ['rule_label', 'Rule'],
         ['applies_to', 'Deducts for'],
         ['points_each', 'Points each'],
         ['cap', 'Cap'],
@@ -313,7 +314,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
 
   return {
     title: 'Security report',
-    subtitle: `Daily security status, ${f.period.from.toISOString().slice(0, 16).replace('T', ' ')} to ${f.period.to.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    subtitle: `Daily security status, ${formatDateTime(f.period.from.toISOString())} to ${formatDateTime(f.period.to.toISOString())}`,
     summary: [
       item('security_score', 'Security score (0-100)', score.score),
       item('secrets_total', 'Secrets under management', inv.total),
@@ -402,11 +403,11 @@ function changesSection(f: SecurityFacts, metrics: Record<string, ReportMetric>)
     rows.push({ metric: 'Secrets deleted since the previous report', previous: null, current: f.churn.deleted, change: null });
   }
   return table('changes', 'Changes since the previous report', columns, rows, {
-    description: `Compared with security report ${f.previous.id} generated at ${f.previous.generatedAt.toISOString()}.`,
+    description: `Compared with security report ${f.previous.id} generated at ${formatDateTime(f.previous.generatedAt.toISOString())}.`,
   });
 }
 
 /** The score rules as a table (README and report appendix share SCORE_RULES). */
 export function scoreRulesRows(): Array<Record<string, ReportCellValue>> {
-  return Object.values(SCORE_RULES).map((r) => ({ rule: r.id, applies_to: r.description, points_each: r.points, cap: r.cap }));
+  return Object.values(SCORE_RULES).map((r) => ({ rule: r.id, rule_label: humanise(r.id), applies_to: r.description, points_each: r.points, cap: r.cap }));
 }
