@@ -1,6 +1,6 @@
 import type { ChainCheck } from '../audit-chain.js';
 import { chart, DAY_MS, daysOf, humanise, item, shortLabel, table, text } from '../document-parts.js';
-import { formatDateTime } from '../render/pdf-text.js';
+import { formatDate, formatDateTime } from '../render/pdf-text.js';
 import type { ReportCellValue } from '../render/index.js';
 import type { ComplianceStandard, ReportBody, ReportMetric, ReportPeriod } from '../reports.types.js';
 import {
@@ -108,7 +108,7 @@ export function buildComplianceReport(standard: ComplianceStandard, facts: Compl
 
   return {
     title: `${def.name} compliance summary`,
-    subtitle: `Evidence from Strongroom for ${def.name}, ${facts.period.from.toISOString().slice(0, 10)} to ${new Date(facts.period.to.getTime() - 1).toISOString().slice(0, 10)}`,
+    subtitle: `Evidence from Strongroom for ${def.name}, ${formatDate(facts.period.from.toISOString())} to ${formatDate(new Date(facts.period.to.getTime() - 1).toISOString())}`,
     summary: [
       item('overall_status', 'Overall status', overall.toUpperCase()),
       item('controls_pass', 'Controls passed', count('pass')),

@@ -11,7 +11,10 @@ describe('format helpers', () => {
     expect(contentType('csv')).toBe('text/csv; charset=utf-8');
     expect(contentType('pdf')).toBe('application/pdf');
     expect(isReportFormat('pdf')).toBe(true);
-    expect(isReportFormat('xlsx')).toBe(false);
+    expect(contentType('xlsx')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(contentType('zip')).toBe('application/zip');
+    expect(isReportFormat('xlsx')).toBe(true);
+    expect(isReportFormat('docx')).toBe(false);
     expect(isReportFormat(undefined)).toBe(false);
   });
 
