@@ -192,7 +192,7 @@ class PdfReportLayout {
     let ok = this.covered.get(cp);
     if (ok === undefined) {
       const font = (this.pdf as unknown as { _font: { font?: { hasGlyphForCodePoint(cp: number): boolean } } })._font.font;
-      ok = cp < 0x80 || cp === 0x0a || (font?.hasGlyphForCodePoint(cp) ?? true);
+      ok = cp < 0x80 || cp === 0xad || (font?.hasGlyphForCodePoint(cp) ?? true);
       this.covered.set(cp, ok);
     }
     return ok;
@@ -214,9 +214,13 @@ class PdfReportLayout {
    * For measuring: fallback characters (CJK ideographs, 1 em wide, a break opportunity each) stand
    * as em dashes, which are also 1 em wide and breakable in Noto Sans.
    */
-  private measurable(text: string): string {
+  private measurable(text: string, keepSoftHyphens = false): string {
     let out = '';
-    for (const ch of text) out += this.inMain(ch.codePointAt(0) ?? 0x20) ? ch : '\u2014';
+    for (const ch of text) {
+      // Invisible unless a line breaks there: no width, but the wrapper needs it to break the same way.
+      if (ch === SOFT_HYPHEN && !keepSoftHyphens) continue;
+      out += this.inMain(ch.codePointAt(0) ?? 0x20) ? ch : '\u2014';
+    }
     return out;
   }
 
@@ -261,7 +265,7 @@ class PdfReportLayout {
   /** Height of `text` in the current font when wrapped to `width`. */
   private measure(text: string, width: number, lineGap = 0): number {
     if (text === '') return this.pdf.currentLineHeight(true) + lineGap;
-    return this.pdf.heightOfString(this.measurable(text), { width, lineGap });
+    return this.pdf.heightOfString(this.measurable(text, true), { width, lineGap });
   }
 
   /** Draws wrapped text in a box; never triggers pdfkit's own page breaks. */
@@ -694,7 +698,7 @@ class PdfReportLayout {
   /** Widest unbreakable token per column (header in bold, sampled cells), capped at TABLE_MAX_TOKEN. */
   private longestWords(headers: string[], cells: string[][], fontSize: number): number[] {
     // Roughly where pdfkit's Unicode line breaker may wrap: spaces, and after "/" or "-" before a letter.
-    const tokens = (s: string) => s.split(/\s+|(?<=[/-])(?=[A-Za-z])/);
+    const tokens = (s: string) => s.split(/\s+|(?<=[/-])(?=[A-Za-z])|\u00ad/);
     // Measured with a trailing space: pdfkit wraps "word " as a unit, and a unit wider than the
     // line gets split character-wise (leaving a blank line behind).
     const widest = (s: string) =>
@@ -1001,6 +1005,7 @@ function labelStep(n: number): number {
 }
 
 const EMPTY_CELL = '\u2014';
+const SOFT_HYPHEN = '\u00ad';
 const CONTENTS_LINE = 15;
 
 function cellText(value: ReportCellValue | undefined): string {
@@ -1009,5 +1014,14 @@ function cellText(value: ReportCellValue | undefined): string {
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   const text = value.length > MAX_CELL_CHARS ? `${value.slice(0, MAX_CELL_CHARS)} \u2026 [truncated]` : value;
   if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return formatDate(text);
-  return pdfSafe(humanDates(text), true);
+  return hyphenateIdentifiers(pdfSafe(humanDates(text), true));
+}
+
+/**
+ * Long identifiers (`SERVICE_ACCOUNT_KEY`, `vault_without_local_encryption`) get a soft hyphen after
+ * each underscore: a narrow column breaks them there, with a visible hyphen, instead of anywhere;
+ * unbroken, the soft hyphen is invisible (and text extraction joins a hyphenated break again).
+ */
+function hyphenateIdentifiers(text: string): string {
+  return text.replace(/[^\s]{16,}/g, (token) => (token.includes('_') ? token.replace(/_(?=[^_\s])/g, '_\u00ad') : token));
 }
