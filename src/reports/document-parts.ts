@@ -50,11 +50,38 @@ export function item(key: string, label: string, value: string | number): KeyedS
   return { key, label, value };
 }
 
+/**
+ * "1 secret", "2 secrets": `noun` is the plural; when `n` is 1 its first plural word is made
+ * singular ("expired secrets" -> "expired secret", "rotations failed" -> "rotation failed"), or
+ * `singular` is used when given.
+ */
+export function plural(n: number, noun: string, singular?: string): string {
+  if (n === 1) return `1 ${singular ?? singularise(noun)}`;
+  return `${n.toLocaleString('en-US')} ${noun}`;
+}
+
+const IRREGULAR: Record<string, string> = { entries: 'entry', policies: 'policy', these: 'this', them: 'it' };
+
+function singularise(noun: string): string {
+  const words = noun.split(' ');
+  const i = words.findIndex((w) => IRREGULAR[w] !== undefined || (/[a-z]s$/.test(w) && !/ss$/.test(w)));
+  if (i < 0) return noun;
+  const w = words[i]!;
+  words[i] = IRREGULAR[w] ?? w.slice(0, -1);
+  return words.join(' ');
+}
+
 /** "12 expired secrets, oldest first." or "The first 250 of 1024 …; the counts cover all of them." */
 export function listNote(shown: number, total: number, noun: string, order: string): string {
   return shown >= total
-    ? `${total} ${noun} (${order}).`
+    ? `${plural(total, noun)} (${order}).`
     : `The first ${shown} of ${total} ${noun} (${order}); the counts cover all of them.`;
+}
+
+/** `vault_without_local_encryption` -> "Vault without local encryption". */
+export function humanise(key: string): string {
+  const words = key.replace(/_/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 export const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);

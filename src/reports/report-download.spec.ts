@@ -9,5 +9,7 @@ describe('negotiateFormat', () => {
     expect(negotiateFormat(undefined, 'text/html, text/csv')).toBe('csv');
     expect(negotiateFormat(undefined, 'application/pdf;q=0, */*')).toBe('json');
     expect(negotiateFormat(undefined, undefined)).toBe('json');
+    expect(negotiateFormat(undefined, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')).toBe('xlsx');
+    expect(negotiateFormat(undefined, 'application/zip')).toBe('zip');
   });
 });

@@ -1,10 +1,21 @@
 import type { Readable } from 'node:stream';
-import { contentDisposition, contentType, isReportFormat, type ReportFormat, renderCsvStream, renderJson, renderPdf } from './render/index.js';
+import {
+  contentDisposition,
+  contentType,
+  isReportFormat,
+  type ReportFormat,
+  renderCsvStream,
+  renderCsvZip,
+  renderJson,
+  renderPdf,
+  renderXlsx,
+} from './render/index.js';
 import type { StrongroomReport } from './reports.types.js';
 
 /**
  * The format a download is served in: `?format=` when given, otherwise the first of
- * application/pdf, text/csv, application/json the Accept header prefers; JSON by default.
+ * application/pdf, text/csv, application/json, the XLSX type, application/zip the Accept header
+ * prefers; JSON by default.
  */
 export function negotiateFormat(query: string | undefined, accept: string | undefined): ReportFormat {
   if (isReportFormat(query)) return query;
@@ -21,6 +32,8 @@ export function negotiateFormat(query: string | undefined, accept: string | unde
     if (type === 'application/pdf') return 'pdf';
     if (type === 'text/csv') return 'csv';
     if (type === 'application/json') return 'json';
+    if (type === contentType('xlsx')) return 'xlsx';
+    if (type === 'application/zip') return 'zip';
   }
   return 'json';
 }
@@ -29,7 +42,7 @@ export interface Download {
   format: ReportFormat;
   contentType: string;
   contentDisposition: string;
-  /** JSON as a string, PDF as a buffer, CSV as a stream. */
+  /** JSON as a string, PDF/XLSX/ZIP as a buffer, CSV as a stream. */
   body: string | Buffer | Readable;
 }
 
@@ -42,5 +55,9 @@ export async function renderDownload(doc: StrongroomReport, format: ReportFormat
       return { ...head, body: renderCsvStream(doc) };
     case 'pdf':
       return { ...head, body: await renderPdf(doc) };
+    case 'xlsx':
+      return { ...head, body: await renderXlsx(doc) };
+    case 'zip':
+      return { ...head, body: renderCsvZip(doc) };
   }
 }

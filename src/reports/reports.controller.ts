@@ -13,7 +13,7 @@ import { ReportDocumentDto, ReportListDto } from './dto/report-summary.dto.js';
 import { sendReport } from './report-response.js';
 import { ReportsService } from './reports.service.js';
 
-const PRODUCES = ['application/json', 'text/csv', 'application/pdf'];
+const PRODUCES = ['application/json', 'text/csv', 'application/pdf', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', 'application/zip'];
 
 /** /api/v1/reports: thin — query in, one service call, a rendered document or DTO out. */
 @ApiTags('reports')
@@ -37,11 +37,16 @@ export class ReportsController {
   @Get('compliance')
   @Roles('admin', 'auditor')
   @Audited(AuditAction.ReportRead)
-  @ApiOperation({ summary: 'The current (month-to-date) compliance summary for a standard; signed, not stored' })
+  @ApiOperation({ summary: 'The current (month-to-date) compliance summary for a standard; stored once per standard and hour, then served from storage (GET /reports/{id} finds it)' })
   @ApiProduces(...PRODUCES)
   @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'JSON, or CSV / PDF with ?format= or Accept' })
-  async compliance(@Query() query: ComplianceQuery, @Headers('accept') accept: string | undefined, @Res({ passthrough: true }) reply: FastifyReply) {
-    return sendReport(reply, await this.reports.currentCompliance(query.standard), query.format, accept);
+  async compliance(
+    @Query() query: ComplianceQuery,
+    @Headers('accept') accept: string | undefined,
+    @CurrentActor() actor: Actor,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    return sendReport(reply, await this.reports.currentCompliance(query.standard, actor), query.format, accept);
   }
 
   @Get(':id')
@@ -49,7 +54,7 @@ export class ReportsController {
   @Audited(AuditAction.ReportDownloaded)
   @ApiOperation({ summary: 'Download a stored report as JSON (canonical), CSV (one table per section) or PDF' })
   @ApiProduces(...PRODUCES)
-  @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'Content-Disposition names the file, e.g. strongroom-security-report-2026-11-30.pdf' })
+  @ApiResponse({ status: 200, type: ReportDocumentDto, description: 'Content-Disposition names the file by kind, standard and period, e.g. strongroom-soc2-2026-11.pdf' })
   @ApiResponse({ status: 404, description: 'Unknown report' })
   async download(
     @ReportIdParam() id: string,

@@ -284,11 +284,16 @@ export class ReportsService {
     return doc;
   }
 
-  /** GET /reports/compliance: month to date, signed but not stored (the monthly job stores them). */
-  async currentCompliance(standard: ComplianceStandard): Promise<StrongroomReport> {
+  /**
+   * GET /reports/compliance: the month to date, through the same path as POST /reports, so what an
+   * auditor is handed has a stable id and is stored (GET /reports/{id} serves it again): generated
+   * at most once per standard and hour (the dedup key of a period reaching now), then reused.
+   */
+  async currentCompliance(standard: ComplianceStandard, actor: Actor): Promise<StrongroomReport> {
     const now = this.clock.now();
-    const doc = await this.compose({ kind: 'compliance', standard, period: monthToDate(now) }, now);
-    annotateAudit({ details: { report_id: doc.id, kind: 'compliance', standard, stored: false } });
+    const spec: ReportSpec = { kind: 'compliance', standard, period: monthToDate(now) };
+    const { doc, generated } = await this.obtain(spec, reportDedupKey(spec, now), actor);
+    annotateAudit({ details: { report_id: doc.id, kind: 'compliance', standard, generated } });
     return doc;
   }
 

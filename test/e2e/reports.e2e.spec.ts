@@ -359,7 +359,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
   it('downloads the security report as CSV and PDF with the same figures', async () => {
     const csv = await download(firstSecurity.id, 'csv');
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="strongroom-security-report-2026-09-29.csv"');
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="strongroom-security-2026-09-29.csv"');
     const blocks = csvBlocks(csv.bytes.toString('utf8'));
     expect(blocks.get('Summary')).toContainEqual(['Security score (0-100)', String(firstSecurity.metrics.security_score)]);
     expect(blocks.get('Summary')).toContainEqual(['Expired secrets', '1']);
@@ -371,7 +371,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
 
     const pdf = await download(firstSecurity.id, 'pdf');
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
-    expect(pdf.headers.get('content-disposition')).toBe('attachment; filename="strongroom-security-report-2026-09-29.pdf"');
+    expect(pdf.headers.get('content-disposition')).toBe('attachment; filename="strongroom-security-2026-09-29.pdf"');
     expect(pdf.bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
     const pages = await pdfText(pdf.bytes);
     const all = pages.join('\n');
@@ -384,7 +384,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     expect(all).toContain('api_expired');
     expect(all).toContain('db_failing');
     expect(all).toContain('old_overdue');
-    expect(all).toMatch(/unused_90d .*2 1 5 2/);
+    expect(all).toMatch(/Unused 90d .*2 1 5 2/);
     pages.forEach((text, i) => expect(text).toContain(`Page ${i + 1} of ${pages.length}`));
   });
 
@@ -488,11 +488,11 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
       audit_chain_valid: true,
     });
     const rotation = rowsOf(doc, 'controls').find((c) => c.control === '8.3')!;
-    expect(rotation.evidence).toContain('latest_rotation_failed=1');
+    expect(String(rotation.evidence).split('\n')).toContain('Latest rotation failed: 1');
     expect(rotation.rules).toBe('credential_rotation');
     expect(rotation.rule_text).toContain('fail: a secret is expired or its latest rotation failed');
-    expect(rowsOf(doc, 'rules')).toContainEqual({ rule: 'credential_rotation', text: expect.stringContaining('warn: a secret is overdue for rotation') });
-    expect(rotation.decided_by).toContain('credential_rotation: fail');
+    expect(rowsOf(doc, 'rules')).toContainEqual({ rule: 'Credential rotation', text: expect.stringContaining('warn: a secret is overdue for rotation') });
+    expect(rotation.decided_by).toContain('Credential rotation: fail');
 
     for (const standard of ['soc2', 'gdpr', 'hipaa']) {
       const other = await app.call('GET', `${R}/compliance?standard=${standard}`);
@@ -503,9 +503,9 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     expect(soc2).toEqual({ 'CC6.1': 'warn', 'CC6.3': 'fail', 'CC6.6': 'fail', 'CC7.1': 'warn', 'CC7.2': 'fail' });
 
     const csv = await fetch(`${app.url}${R}/compliance?standard=pci_dss&format=csv`, { headers: { authorization: `Bearer ${auditorToken()}` } });
-    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="strongroom-compliance-report-2026-09-29.csv"');
+    expect(csv.headers.get('content-disposition')).toBe('attachment; filename="strongroom-pci-dss-2026-09.csv"');
     const controlsCsv = csvBlocks(await csv.text()).get('Controls')!;
-    expect(controlsCsv[0]).toEqual(['Control', 'Requirement', 'Status', 'Decided by', 'Evidence', 'Rules (see "Rules")']);
+    expect(controlsCsv[0]).toEqual(['Control', 'Requirement', 'Status', 'Finding', 'Evidence', 'Rule']);
     expect(controlsCsv.slice(1).map((r) => [r[0], r[2]])).toContainEqual(['8.3', 'fail']);
 
     const pdf = await fetch(`${app.url}${R}/compliance?standard=pci_dss`, { headers: { authorization: `Bearer ${auditorToken()}`, accept: 'application/pdf' } });
@@ -516,10 +516,17 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     expect(text).toContain('Key management');
     expect(text).toContain('FAIL');
 
-    // stored for the month so far (for the annual assessment)
+    // What the auditor was handed is stored under a stable id: asking again, or POSTing the same
+    // standard and period within the hour, answers the same report.
+    const handed = (await app.call('GET', `${R}/compliance?standard=soc2`, { token: auditorToken() })).body as Doc;
+    expect(handed.id).toBe(((await app.call('GET', `${R}/compliance?standard=soc2`)).body as Doc).id);
+    expect((await app.call('GET', `${R}/${handed.id}`, { token: auditorToken() })).status).toBe(200);
     clock.advance(60_000);
-    soc2Stored = await generate({ kind: 'compliance', standard: 'soc2', from: '2026-09-01', to: '2026-09-30' });
-    expect(soc2Stored.period).toEqual({ from: '2026-09-01T00:00:00.000Z', to: new Date(clock.now().getTime() - 1).toISOString() });
+    const again = await app.call('POST', R, { body: { kind: 'compliance', standard: 'soc2', from: '2026-09-01', to: '2026-09-30' } });
+    expect(again.status, JSON.stringify(again.body)).toBe(201);
+    expect(again.body).toMatchObject({ deduplicated: true, report: { id: handed.id } });
+    soc2Stored = await json(handed.id);
+    expect(soc2Stored.period.from).toBe('2026-09-01T00:00:00.000Z');
     for (const format of ['csv', 'pdf'] as const) expect((await download(soc2Stored.id, format)).bytes.length).toBeGreaterThan(500);
   });
 
@@ -570,7 +577,7 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
       lowest_security_score: Math.min(s1, s2),
       highest_security_score: Math.max(s1, s2),
       latest_security_score: s2,
-      compliance_summaries: 1,
+      compliance_summaries: 4, // one per standard, stored when the auditor asked for it
       months_with_failed_controls: 1,
     });
     const months = rowsOf(annual, 'year-side-by-side');
@@ -583,9 +590,10 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
       lowest_score: Math.min(s1, s2),
       highest_score: Math.max(s1, s2),
       soc2: `${m.overall_status} (${m.controls_pass}/${m.controls_warn}/${m.controls_fail})`,
-      pci_dss: null,
+      pci_dss: 'fail (4/1/3)',
     });
-    expect(rowsOf(annual, 'compliance-summaries')).toEqual([expect.objectContaining({ month: '2026-09', standard: 'soc2', report_id: soc2Stored.id })]);
+    expect(rowsOf(annual, 'compliance-summaries')).toHaveLength(4);
+    expect(rowsOf(annual, 'compliance-summaries')).toContainEqual(expect.objectContaining({ month: '2026-09', standard: 'soc2', report_id: soc2Stored.id }));
     expect(section(annual, 'score-by-month').points).toContainEqual({ label: 'Sep 2026', value: (s1 + s2) / 2 });
 
     const text = (await pdfText((await download(annual.id, 'pdf')).bytes)).join('\n');
@@ -613,7 +621,12 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
       seen.push(...page.body.items);
       cursor = page.body.next_cursor;
     } while (cursor);
-    expect(seen.map((r) => r.kind)).toEqual(['annual', 'access_review', 'compliance', 'security', 'security']);
+    // Newest first; the compliance summaries and the second security report share a clock time.
+    expect(seen.map((r) => r.kind).slice(0, 2)).toEqual(['annual', 'access_review']);
+    expect(seen.map((r) => r.kind).slice(2).sort()).toEqual(['compliance', 'compliance', 'compliance', 'compliance', 'security', 'security']);
+    expect(seen.at(-1)!.id).toBe(firstSecurity.id);
+    const times = seen.map((r) => Date.parse(r.generated_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(seen.find((r) => r.id === firstSecurity.id)).toMatchObject({ sha256: firstSecurity.integrity.sha256, period: firstSecurity.period, generated_at: firstSecurity.generated_at });
     const only = await app.call('GET', `${R}?kind=security`);
     expect(only.body.items.map((r: { id: string }) => r.id)).toEqual([secondSecurity.id, firstSecurity.id]);
@@ -634,14 +647,14 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     expect(scheduled.status).toBe(201);
     expect(scheduled.body).toMatchObject({ status: 'completed', deduplicated: true, report: { id: accessReview.id } });
     expect((await app.call('GET', `${R}/rpt_doesnotexist000000`)).status).toBe(404);
-    expect((await app.call('GET', `${R}/${accessReview.id}?format=xlsx`)).status).toBe(400);
+    expect((await app.call('GET', `${R}/${accessReview.id}?format=docx`)).status).toBe(400);
     expect((await app.call('POST', R, { body: { kind: 'compliance' } })).status).toBe(400);
     expect((await app.call('POST', R, { body: { kind: 'security', from: '2026-10-02', to: '2026-09-01' } })).status).toBe(400);
 
     // Accept header instead of ?format=
     const viaAccept = await fetch(`${app.url}${R}/${accessReview.id}`, { headers: { authorization: `Bearer ${auditorToken()}`, accept: 'text/csv' } });
     expect(viaAccept.headers.get('content-type')).toBe('text/csv; charset=utf-8');
-    expect(viaAccept.headers.get('content-disposition')).toBe('attachment; filename="strongroom-access-review-report-2026-09-30.csv"');
+    expect(viaAccept.headers.get('content-disposition')).toBe('attachment; filename="strongroom-access-review-2026-q3.csv"');
 
     const db = await connect(app.db.url);
     try {

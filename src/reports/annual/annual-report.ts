@@ -1,4 +1,5 @@
 import type { ReportCellValue } from '../render/index.js';
+import { formatDate } from '../render/pdf-text.js';
 import { chart, item, shortLabel, table, text } from '../document-parts.js';
 import { COMPLIANCE_STANDARDS, type ReportBody, type ReportPeriod } from '../reports.types.js';
 import type { Db } from '../shared/posture.queries.js';
@@ -56,7 +57,7 @@ export function buildAnnualReport(f: AnnualFacts): ReportBody {
   const t = f.totals;
   return {
     title: 'Annual security assessment',
-    subtitle: `Compliance summaries and security scores, ${f.period.from.toISOString().slice(0, 10)} to ${new Date(f.period.to.getTime() - 1).toISOString().slice(0, 10)}`,
+    subtitle: `Compliance summaries and security scores, ${formatDate(f.period.from.toISOString())} to ${formatDate(new Date(f.period.to.getTime() - 1).toISOString())}`,
     summary: [
       item('average_security_score', 'Average security score', t.average ?? 'n/a'),
       item('lowest_security_score', 'Lowest security score', t.min ?? 'n/a'),

@@ -1,6 +1,7 @@
 /**
- * `npm run report:verify -- FILE [--public-key KEY]` checks a downloaded JSON report: the SHA-256
- * and the Ed25519 signature over its canonical JSON, and that the key id matches the key.
+ * `npm run report:verify -- FILE [--public-key KEY]` checks a downloaded JSON report, or the JSON
+ * attached to a downloaded PDF: the SHA-256 and the Ed25519 signature over its canonical JSON, and
+ * that the key id matches the key.
  *
  * KEY is a file or the key itself: PEM (public, or the private signing key), base64 of the SPKI
  * DER, or the raw 32-byte key (base64/hex); GET /api/v1/audit/public-key serves it. Without
@@ -12,12 +13,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { KeyObject } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { ConfigError, parseConfig, readProcessEnv } from '../../config/index.js';
+import { attachedReportJson } from '../render/pdf-attachment.js';
 import { parsePublicKey, verifyReport } from '../report-integrity.js';
 
 const USAGE = `usage: npm run report:verify -- FILE [--public-key KEY]
        (in the image: node dist/src/reports/cli/report-verify.cli.js FILE [--public-key KEY])
 
-  FILE             a report downloaded with format=json
+  FILE             a report downloaded with format=json, or format=pdf (its attached report.json)
   --public-key KEY the Ed25519 public key (GET /api/v1/audit/public-key): a file, PEM, or its
                    base64/hex; without it the configured AUDIT_SIGNING_KEY is used
 
@@ -63,11 +65,17 @@ function main(): void {
   }
   if (parsed.positionals.length !== 1) usage('give exactly one report file');
   const file = parsed.positionals[0]!;
-  let raw: string;
+  let bytes: Buffer;
   try {
-    raw = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const isPdf = bytes.subarray(0, 5).toString('latin1') === '%PDF-';
+  const raw = isPdf ? attachedReportJson(bytes) : bytes.toString('utf8');
+  if (raw === undefined) {
+    process.stdout.write(`INVALID ${file}: a PDF without an attached signed report (report.json)\n`);
+    process.exit(1);
   }
   const key = publicKey(parsed.values['public-key']);
 
@@ -80,7 +88,7 @@ function main(): void {
   }
   const result = verifyReport(doc, key);
   if (result.valid) {
-    process.stdout.write(`VALID ${file}: ${result.kind} report ${result.report_id}, sha256 ${result.sha256}, signed by ${result.key_id}\n`);
+    process.stdout.write(`VALID ${file}${isPdf ? ' (attached report.json)' : ''}: ${result.kind} report ${result.report_id}, sha256 ${result.sha256}, signed by ${result.key_id}\n`);
     process.exit(0);
   }
   process.stdout.write(`INVALID ${file}: ${result.kind ?? 'unknown'} report ${result.report_id ?? '?'}\n`);

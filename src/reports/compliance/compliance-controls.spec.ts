@@ -39,6 +39,7 @@ const healthy: ComplianceFacts = {
     versionsChecked: 14,
     failures: 0,
     problems: [],
+    failed: [],
   },
   integrityRecent: { count: 1, last: new Date('2026-10-25T03:05:00Z') },
   findings: { open: 0, openCritical: 0, openWarning: 0, openInfo: 0, detectedInPeriod: 0 },
@@ -82,7 +83,7 @@ describe('compliance controls', () => {
       ['ownership', 'warn'],
     ]);
     expect(cc61!.outcomes[1]!.evidence).toEqual({ secrets_total: 10, without_owner: 4 });
-    expect(cc61!.outcomes[1]!.decided_by).toBe('4 of 10 secret(s) without an owner/team tag');
+    expect(cc61!.outcomes[1]!.decided_by).toBe('4 of 10 secrets without an owner/team tag');
     expect(worst(['pass', 'fail', 'warn'])).toBe('fail');
   });
 });

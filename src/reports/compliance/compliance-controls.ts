@@ -1,4 +1,5 @@
 import type { AuditChainResult } from '../audit-chain.js';
+import { plural } from '../document-parts.js';
 import type { ComplianceStandard, ReportMetric, ReportPeriod } from '../reports.types.js';
 import type { AuditActivity, FindingCounts, IntegrityResult, Inventory, RotationOutcomes } from '../shared/posture.queries.js';
 
@@ -63,7 +64,7 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
     return {
       rule: 'encryption_at_rest',
       status: plain > 0 ? 'warn' : 'pass',
-      decided_by: plain > 0 ? `${plain} Vault secret(s) without local encryption` : `all ${f.inventory.total} secrets encrypted by Strongroom`,
+      decided_by: plain > 0 ? `${plural(plain, 'Vault secrets')} without local encryption` : `all ${f.inventory.total} secrets encrypted by Strongroom`,
       evidence: { secrets_total: f.inventory.total, vault_without_local_encryption: plain },
     };
   },
@@ -75,10 +76,10 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
       status,
       decided_by:
         status === 'fail'
-          ? `${i.keysExpired} key(s) expired`
+          ? `${plural(i.keysExpired, 'keys')} expired`
           : status === 'warn'
-            ? `${i.keysOverdue} key(s) overdue, ${f.rotations.keysFailed} key rotation(s) failed`
-            : `${i.keysTotal} key(s), none expired or overdue`,
+            ? `${plural(i.keysOverdue, 'keys')} overdue, ${plural(f.rotations.keysFailed, 'key rotations')} failed`
+            : `${plural(i.keysTotal, 'keys')}, none expired or overdue`,
       evidence: {
         key_secrets: i.keysTotal,
         keys_expired: i.keysExpired,
@@ -99,7 +100,7 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
         status === 'fail'
           ? `${i.expired} expired, ${i.rotationFailedNow} with a failed latest rotation`
           : status === 'warn'
-            ? `${i.rotationOverdue} overdue, ${f.rotations.failed} rotation(s) failed in the period`
+            ? `${i.rotationOverdue} overdue, ${plural(f.rotations.failed, 'rotations')} failed in the period`
             : `${i.total} secrets, none expired, overdue or failing`,
       evidence: {
         secrets_total: i.total,
@@ -119,10 +120,10 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
       rule: 'integrity',
       status,
       decided_by: broken
-        ? `latest check ${c!.status} with ${c!.failures} problem(s)`
+        ? `latest check ${c!.status} with ${plural(c!.failures, 'problems')}`
         : status === 'warn'
           ? 'no integrity check completed in the last 35 days of the period'
-          : `${f.integrityRecent.count} check(s) completed, latest without problems`,
+          : `${plural(f.integrityRecent.count, 'checks')} completed, latest without problems`,
       evidence: {
         latest_check_at: iso(c?.startedAt ?? null),
         latest_check_status: c?.status ?? null,
@@ -134,7 +135,7 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
   audit_trail: (f) => ({
     rule: 'audit_trail',
     status: !f.auditEnabled ? 'fail' : f.activity.events === 0 ? 'warn' : 'pass',
-    decided_by: !f.auditEnabled ? 'audit logging is disabled' : `${f.activity.events} audit row(s) in the period`,
+    decided_by: !f.auditEnabled ? 'audit logging is disabled' : `${plural(f.activity.events, 'audit rows')} in the period`,
     evidence: {
       audit_logging: f.auditEnabled,
       audit_events: f.activity.events,
@@ -146,13 +147,13 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
   audit_tamper: (f) => ({
     rule: 'audit_tamper',
     status: f.chain.valid ? 'pass' : 'fail',
-    decided_by: f.chain.valid ? `${f.chain.checked} row(s) verified` : `chain broken at row ${f.chain.first_invalid_id}: ${f.chain.reason}`,
+    decided_by: f.chain.valid ? `${plural(f.chain.checked, 'rows')} verified` : `chain broken at row ${f.chain.first_invalid_id}: ${f.chain.reason}`,
     evidence: { audit_chain_valid: f.chain.valid, audit_rows_verified: f.chain.checked, first_invalid_row: f.chain.first_invalid_id },
   }),
   monitoring: (f) => ({
     rule: 'monitoring',
     status: f.findings.openCritical > 0 ? 'fail' : f.findings.openWarning > 0 ? 'warn' : 'pass',
-    decided_by: `${f.findings.openCritical} critical and ${f.findings.openWarning} warning finding(s) open`,
+    decided_by: `${f.findings.openCritical} critical and ${plural(f.findings.openWarning, 'warning findings')} open`,
     evidence: {
       open_critical_findings: f.findings.openCritical,
       open_warning_findings: f.findings.openWarning,
@@ -163,7 +164,7 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
   ownership: (f) => ({
     rule: 'ownership',
     status: f.inventory.withoutOwner > 0 ? 'warn' : 'pass',
-    decided_by: `${f.inventory.withoutOwner} of ${f.inventory.total} secret(s) without an owner/team tag`,
+    decided_by: `${f.inventory.withoutOwner} of ${plural(f.inventory.total, 'secrets')} without an owner/team tag`,
     evidence: { secrets_total: f.inventory.total, without_owner: f.inventory.withoutOwner },
   }),
   access_review: (f) => {
@@ -180,7 +181,7 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
   security_reporting: (f) => ({
     rule: 'security_reporting',
     status: f.securityReportsInPeriod > 0 ? 'pass' : 'warn',
-    decided_by: `${f.securityReportsInPeriod} security report(s) stored in the period`,
+    decided_by: `${plural(f.securityReportsInPeriod, 'security reports')} stored in the period`,
     evidence: { security_reports: f.securityReportsInPeriod },
   }),
 };

@@ -1,5 +1,6 @@
 import type { ChainCheck } from '../audit-chain.js';
-import { chart, DAY_MS, daysOf, item, shortLabel, table, text } from '../document-parts.js';
+import { chart, DAY_MS, daysOf, humanise, item, shortLabel, table, text } from '../document-parts.js';
+import { formatDate, formatDateTime } from '../render/pdf-text.js';
 import type { ReportCellValue } from '../render/index.js';
 import type { ComplianceStandard, ReportBody, ReportMetric, ReportPeriod } from '../reports.types.js';
 import {
@@ -57,7 +58,13 @@ export async function complianceFacts(
   };
 }
 
-const fmt = (v: ReportMetric) => (v === null ? 'none' : String(v));
+/** An evidence value as a person reads it: "none", "yes"/"no", "1 Dec 2026, 23:47 UTC". */
+const fmt = (v: ReportMetric): string => {
+  if (v === null) return 'none';
+  if (typeof v === 'boolean') return v ? 'yes' : 'no';
+  if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(v)) return formatDateTime(v);
+  return typeof v === 'number' ? v.toLocaleString('en-US') : String(v);
+};
 
 export function buildComplianceReport(standard: ComplianceStandard, facts: ComplianceFacts, perDay: DailyRotations[]): ReportBody {
   const def = STANDARDS[standard];
@@ -87,20 +94,21 @@ export function buildComplianceReport(standard: ComplianceStandard, facts: Compl
     control: c.id,
     title: c.title,
     status: c.status,
-    decided_by: c.outcomes.map((o) => `${o.rule}: ${o.status} (${o.decided_by})`).join('; '),
+    decided_by: c.outcomes.map((o) => `${humanise(o.rule)}: ${o.status}, ${o.decided_by}`).join('\n'),
+    // One labelled item per line ("Keys expired: 0"), each measure once.
     evidence: c.outcomes
-      .flatMap((o) => Object.entries(o.evidence).map(([k, v]) => `${k}=${fmt(v)}`))
+      .flatMap((o) => Object.entries(o.evidence).map(([k, v]) => `${humanise(k)}: ${fmt(v)}`))
       .filter((v, i, all) => all.indexOf(v) === i)
-      .join('; '),
+      .join('\n'),
     rules: c.outcomes.map((o) => o.rule).join(', '),
-    // JSON only (not a column): the full text of each deciding rule, also listed under "Rules".
-    rule_text: c.outcomes.map((o) => `${o.rule}: ${RULE_TEXT[o.rule]}`).join(' '),
+    // The deciding rules in plain words, one per line.
+    rule_text: c.outcomes.map((o) => `${humanise(o.rule)}: ${RULE_TEXT[o.rule]}`).join('\n'),
   }));
   const perDayMap = new Map(perDay.map((d) => [d.day, d]));
 
   return {
     title: `${def.name} compliance summary`,
-    subtitle: `Evidence from Strongroom for ${def.name}, ${facts.period.from.toISOString().slice(0, 10)} to ${new Date(facts.period.to.getTime() - 1).toISOString().slice(0, 10)}`,
+    subtitle: `Evidence from Strongroom for ${def.name}, ${formatDate(facts.period.from.toISOString())} to ${formatDate(new Date(facts.period.to.getTime() - 1).toISOString())}`,
     summary: [
       item('overall_status', 'Overall status', overall.toUpperCase()),
       item('controls_pass', 'Controls passed', count('pass')),
@@ -112,7 +120,7 @@ export function buildComplianceReport(standard: ComplianceStandard, facts: Compl
     sections: [
       text('overview', 'Overview', [
         `The ${def.name} controls for which Strongroom, the secrets manager, provides evidence. Each control is decided by one or more rules (listed under "Rules"); a control has the worst status of its rules: fail, then warn, then pass.`,
-        `Activity (rotations, audit rows, findings detected) is counted over the period ${facts.period.from.toISOString()} to ${facts.period.to.toISOString()}; the inventory (expired, overdue, owners) is measured at generation time, ${facts.now.toISOString()}.`,
+        `Activity (rotations, audit rows, findings detected) is counted over the period ${formatDateTime(facts.period.from.toISOString())} to ${formatDateTime(facts.period.to.toISOString())}; the inventory (expired, overdue, owners) is measured at generation time, ${formatDateTime(facts.now.toISOString())}.`,
         'This summary is evidence for the controls named, not an attestation: controls outside the secrets manager (network, HR, physical) are not covered.',
       ]),
       table(
@@ -122,9 +130,9 @@ export function buildComplianceReport(standard: ComplianceStandard, facts: Compl
           ['control', 'Control'],
           ['title', 'Requirement'],
           ['status', 'Status'],
-          ['decided_by', 'Decided by'],
+          ['decided_by', 'Finding'],
           ['evidence', 'Evidence'],
-          ['rules', 'Rules (see "Rules")'],
+          ['rule_text', 'Rule'],
         ],
         rows,
         { description: `${count('pass')} pass, ${count('warn')} warn, ${count('fail')} fail; overall ${overall}.` },
@@ -146,7 +154,7 @@ export function buildComplianceReport(standard: ComplianceStandard, facts: Compl
           ['metric', 'Measure'],
           ['value', 'Value'],
         ],
-        Object.entries(evidence).map(([metric, value]) => ({ metric, value })),
+        Object.entries(evidence).map(([metric, value]) => ({ metric: humanise(metric), value: typeof value === 'number' ? value : fmt(value) })),
       ),
       chart(
         'rotations-per-day',
@@ -161,7 +169,7 @@ export function buildComplianceReport(standard: ComplianceStandard, facts: Compl
           ['rule', 'Rule'],
           ['text', 'Decides'],
         ],
-        [...usedRules].map((r) => ({ rule: r, text: RULE_TEXT[r] })),
+        [...usedRules].map((r) => ({ rule: humanise(r), text: RULE_TEXT[r] })),
       ),
     ],
     metrics,

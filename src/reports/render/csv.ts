@@ -35,9 +35,9 @@ export function csvCell(value: ReportCellValue | undefined): string {
   return neutraliseFormula(value);
 }
 
-type Block = { title: string; header: string[]; rows: string[][] };
+export type Block = { title: string; header: string[]; rows: string[][] };
 
-function summaryBlock(doc: ReportDocument): Block {
+export function summaryBlock(doc: ReportDocument): Block {
   const rows: string[][] = [
     ['Report', doc.title],
     ...(doc.subtitle ? [['Subtitle', doc.subtitle]] : []),
@@ -50,7 +50,7 @@ function summaryBlock(doc: ReportDocument): Block {
   return { title: 'Summary', header: ['Metric', 'Value'], rows };
 }
 
-function sectionBlock(section: ReportSection): Block {
+export function sectionBlock(section: ReportSection): Block {
   switch (section.kind) {
     case 'table':
       return {
@@ -73,7 +73,7 @@ function sectionBlock(section: ReportSection): Block {
   }
 }
 
-function stringifyRecords(records: string[][]): string {
+export function stringifyRecords(records: string[][]): string {
   // quote_record_delimiter: with a custom record_delimiter csv-stringify would otherwise leave a
   // bare "\n" or "\r" inside a cell unquoted, splitting the row for every CSV reader.
   return stringify(records, { record_delimiter: 'windows', quote_record_delimiter: true, eof: true, bom: false });

@@ -11,19 +11,29 @@ describe('format helpers', () => {
     expect(contentType('csv')).toBe('text/csv; charset=utf-8');
     expect(contentType('pdf')).toBe('application/pdf');
     expect(isReportFormat('pdf')).toBe(true);
-    expect(isReportFormat('xlsx')).toBe(false);
+    expect(contentType('xlsx')).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    expect(contentType('zip')).toBe('application/zip');
+    expect(isReportFormat('xlsx')).toBe(true);
+    expect(isReportFormat('docx')).toBe(false);
     expect(isReportFormat(undefined)).toBe(false);
   });
 
-  it('builds safe download names from the kind and the end of the period', () => {
-    expect(fileName(doc, 'pdf')).toBe('strongroom-security-report-2026-11-30.pdf');
-    expect(fileName({ ...doc, kind: 'access_review' }, 'csv')).toBe('strongroom-access-review-report-2026-11-30.csv');
-    expect(fileName({ ...doc, kind: 'annual', period: { from: '2026-01-01', to: '2026-12-31T23:59:59Z' } }, 'json')).toBe(
-      'strongroom-annual-report-2026-12-31.json',
+  it('names downloads by kind, standard and period', () => {
+    expect(fileName(doc, 'pdf')).toBe('strongroom-security-2026-11-30.pdf');
+    expect(fileName({ ...doc, kind: 'compliance', standard: 'soc2' }, 'pdf')).toBe('strongroom-soc2-2026-11.pdf');
+    expect(fileName({ ...doc, kind: 'compliance', standard: 'pci_dss', period: { from: '2026-11-01T00:00:00Z', to: '2026-11-12T09:00:00Z' } }, 'xlsx')).toBe(
+      'strongroom-pci-dss-2026-11.xlsx',
+    );
+    expect(fileName({ ...doc, kind: 'access_review', period: { from: '2026-07-01', to: '2026-09-30T23:59:59.999Z' } }, 'csv')).toBe(
+      'strongroom-access-review-2026-q3.csv',
+    );
+    expect(fileName({ ...doc, kind: 'annual', period: { from: '2026-01-01', to: '2026-12-31T23:59:59Z' } }, 'json')).toBe('strongroom-annual-2026.json');
+    expect(fileName({ ...doc, kind: 'compliance', standard: 'gdpr', period: { from: '2026-10-15', to: '2026-11-14' } }, 'zip')).toBe(
+      'strongroom-gdpr-2026-10-15-to-2026-11-14.zip',
     );
     const hostile = { ...doc, kind: 'x/../"; rm -rf' as ReportDocument['kind'], period: { from: '', to: '"\r\n' } };
     expect(fileName(hostile, 'pdf')).toMatch(/^[a-z0-9-]+-2026-11-30\.pdf$/);
-    expect(contentDisposition(doc, 'pdf')).toBe('attachment; filename="strongroom-security-report-2026-11-30.pdf"');
+    expect(contentDisposition(doc, 'pdf')).toBe('attachment; filename="strongroom-security-2026-11-30.pdf"');
   });
 
   it('re-exports the renderers', async () => {

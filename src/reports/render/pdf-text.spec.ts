@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { axisTicks, formatDate, formatDateTime, formatNumber, niceStep, pdfSafe } from './pdf-text.js';
+import { axisTicks, formatDate, formatDateTime, formatNumber, humanDates, niceStep, pdfSafe } from './pdf-text.js';
 
 describe('pdfSafe', () => {
-  it('keeps Latin-1 and the WinAnsi extras, folds or replaces everything else', () => {
-    expect(pdfSafe('Zoë Ærø – “quoted” €5 • ok')).toBe('Zoë Ærø – “quoted” €5 • ok');
-    expect(pdfSafe('Łódź Čačak Ångström')).toBe('Lódz Cacak Ångström');
-    expect(pdfSafe('日本 🔐 x')).toBe('?? ? x');
-    expect(pdfSafe('a ≤ b → c')).toBe('a <= b -> c');
+  it('keeps every printable character (the embedded fonts cover them)', () => {
+    expect(pdfSafe('Łukasz Żółć / 张伟 · Αλέξανδρος · Дмитрий')).toBe('Łukasz Żółć / 张伟 · Αλέξανδρος · Дмитрий');
+  });
+
+  it('writes ISO timestamps as a person reads them', () => {
+    expect(humanDates('at 2026-12-01T23:47:10.123Z, not 2026-12-01')).toBe('at 1 Dec 2026, 23:47 UTC, not 2026-12-01');
   });
 
   it('drops control and zero-width characters; keeps newlines only when asked', () => {

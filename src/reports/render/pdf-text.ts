@@ -1,85 +1,33 @@
 /**
- * Text helpers for the PDF renderer: the built-in Helvetica fonts only cover Windows-1252
- * ("WinAnsi"), and pdfkit writes anything outside it as garbage, so every string is folded into
- * that repertoire first. Also number/date formatting shared by the PDF layout.
+ * Text helpers for the PDF renderer (the fonts are embedded Unicode fonts, see pdf-fonts.ts) and
+ * the number/date formatting shared by the PDF layout.
  */
 
-/** Code points outside Latin-1 that WinAnsi (and so pdfkit's standard fonts) can show. */
-const WIN_ANSI_EXTRA = new Set([
-  0x0152, 0x0153, 0x0160, 0x0161, 0x0178, 0x017d, 0x017e, 0x0192, 0x02c6, 0x02dc, 0x2013, 0x2014, 0x2018,
-  0x2019, 0x201a, 0x201c, 0x201d, 0x201e, 0x2020, 0x2021, 0x2022, 0x2026, 0x2030, 0x2039, 0x203a, 0x20ac,
-  0x2122,
-]);
-
-/** Common characters with a readable WinAnsi stand-in. */
-const REPLACEMENTS: Record<string, string> = {
-  '\u2010': '-',
-  '\u2011': '-',
-  '\u2012': '-',
-  '\u2015': '-',
-  '\u2212': '-',
-  '\u2032': "'",
-  '\u2033': '"',
-  '\u2190': '<-',
-  '\u2192': '->',
-  '\u2194': '<->',
-  '\u21d2': '=>',
-  '\u2260': '!=',
-  '\u2264': '<=',
-  '\u2265': '>=',
-  '\u2713': 'v',
-  '\u2714': 'v',
-  '\u2717': 'x',
-  '\u2718': 'x',
-  // Latin letters without a canonical decomposition.
-  '\u0141': 'L',
-  '\u0142': 'l',
-  '\u0110': 'D',
-  '\u0111': 'd',
-  '\u0126': 'H',
-  '\u0127': 'h',
-  '\u0131': 'i',
-  '\u0138': 'k',
-  '\u013f': 'L',
-  '\u0140': 'l',
-  '\u0166': 'T',
-  '\u0167': 't',
-  '\u0132': 'IJ',
-  '\u0133': 'ij',
-};
-
-/** Zero-width / invisible formatting characters: dropped. */
+/** Zero-width / invisible formatting characters (bidi overrides included): dropped. */
 const INVISIBLE = /[\u00ad\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff]/g;
 
-function representable(cp: number): boolean {
-  return (cp >= 0x20 && cp <= 0x7e) || (cp >= 0xa0 && cp <= 0xff) || WIN_ANSI_EXTRA.has(cp);
-}
-
 /**
- * Folds arbitrary Unicode into what Helvetica can render: accents outside Latin-1 are stripped
- * (NFKD), a few symbols get ASCII stand-ins, everything else becomes "?". Control characters are
- * removed; newlines are kept only when `multiline` (otherwise they become spaces).
+ * Text as printed: control and invisible formatting characters removed, tabs as spaces; newlines
+ * kept only when `multiline` (otherwise they become spaces). Every other character is kept: the
+ * embedded fonts cover Latin, Greek, Cyrillic and CJK.
  */
 export function pdfSafe(text: string, multiline = false): string {
   let out = '';
   for (const ch of text.replace(INVISIBLE, '')) {
     const cp = ch.codePointAt(0) ?? 0x3f;
-    if (ch === '\n') {
-      out += multiline ? '\n' : ' ';
-    } else if (ch === '\t') {
-      out += ' ';
-    } else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
-      // control characters (including \r): drop
-    } else if (representable(cp)) {
-      out += ch;
-    } else if (REPLACEMENTS[ch] !== undefined) {
-      out += REPLACEMENTS[ch];
-    } else {
-      const folded = ch.normalize('NFKD').replace(/[\u0300-\u036f]/g, '');
-      out += folded.length > 0 && [...folded].every((c) => representable(c.codePointAt(0) ?? 0)) ? folded : '?';
-    }
+    if (ch === '\n') out += multiline ? '\n' : ' ';
+    else if (ch === '\t') out += ' ';
+    else if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) continue;
+    else out += ch;
   }
   return out;
+}
+
+const ISO_TIMESTAMP = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})\b/g;
+
+/** Every ISO timestamp in `text` as "1 Dec 2026, 23:47 UTC". */
+export function humanDates(text: string): string {
+  return text.replace(ISO_TIMESTAMP, (m) => formatDateTime(m));
 }
 
 const NUMBER_FORMAT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });

@@ -9,10 +9,13 @@ import type {
   ReportTableSection,
   ReportTextSection,
 } from './report-document.js';
-import { axisTicks, formatDate, formatDateTime, formatNumber, pdfSafe } from './pdf-text.js';
+import { renderJson } from './json.js';
+import { type EmbeddedFont, fallbackOf, registerFonts } from './pdf-fonts.js';
+import { axisTicks, formatDate, formatDateTime, formatNumber, humanDates, pdfSafe } from './pdf-text.js';
 
 /**
- * PDF export (A4 portrait, built-in Helvetica only, no files or network):
+ * PDF export (A4 portrait, PDF/A-3b, tagged, document language and title set; embedded Noto
+ * fonts, see pdf-fonts.ts; the signed JSON attached as `report.json` so the PDF alone verifies):
  *
  *  - title page: brand band, report kind, title/subtitle, period / generated / type / id, the
  *    summary figures as cards, the integrity block (SHA-256, Ed25519 signature, key id) and a
@@ -28,9 +31,13 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
     size: 'A4',
     margins: { ...MARGINS },
     bufferPages: true,
-    autoFirstPage: true,
+    autoFirstPage: false,
     displayTitle: true,
     lang: 'en',
+    pdfVersion: '1.7',
+    // PDF/A-3 (not 2): archivable, and it allows the attached JSON (PDF/A-2 only allows PDF/A attachments).
+    subset: 'PDF/A-3b',
+    tagged: true,
     info: {
       Title: doc.title,
       Author: 'Strongroom',
@@ -41,6 +48,18 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
       ModDate: validDate(doc.generated_at),
     },
   });
+  registerFonts(pdf);
+  pdf.addPage();
+  // The signed document itself, so `report:verify` can check the PDF without the JSON download.
+  pdf.file(Buffer.from(renderJson(doc), 'utf8'), {
+    // `relationship` (AFRelationship, PDF/A-3) is in pdfkit but not in its typings.
+    name: ATTACHMENT_NAME,
+    type: 'application/json',
+    description: 'Signed report (canonical JSON with its integrity block); verify with npm run report:verify',
+    relationship: 'Source',
+    creationDate: validDate(doc.generated_at),
+    modifiedDate: validDate(doc.generated_at),
+  } as PDFKit.Mixins.PDFAttachmentOptions);
   const chunks: Buffer[] = [];
   const done = new Promise<Buffer>((resolve, reject) => {
     pdf.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -56,6 +75,9 @@ export async function renderPdf(doc: ReportDocument): Promise<Buffer> {
   pdf.end();
   return done;
 }
+
+/** File name of the signed JSON attached to every PDF. */
+export const ATTACHMENT_NAME = 'report.json';
 
 // ---------------------------------------------------------------------------------------------
 // Look and feel
@@ -76,10 +98,10 @@ const COLOR = {
 } as const;
 
 const FONT = {
-  regular: 'Helvetica',
-  bold: 'Helvetica-Bold',
-  italic: 'Helvetica-Oblique',
-} as const;
+  regular: 'Sans',
+  bold: 'Sans-Bold',
+  italic: 'Sans-Italic',
+} as const satisfies Record<string, EmbeddedFont>;
 
 const KIND_LABEL: Record<ReportKind, string> = {
   security: 'Security report',
@@ -97,8 +119,11 @@ interface TableMetrics {
 /** Body font sizes tried, largest first, until every column's longest word fits its column. */
 const TABLE_FONT_SIZES = [8.5, 8, 7.5, 7, 6.5, 6] as const;
 const TABLE_MIN_COL = 24;
-/** Tokens longer than this (hashes, long paths) may be split mid-word rather than shrink the font. */
-const TABLE_MAX_TOKEN = 64;
+/**
+ * Tokens wider than this (pt) may be split rather than shrink the font: wide enough for every
+ * identifier we print (SERVICE_ACCOUNT_KEY, secret ids); only hashes and paths get split.
+ */
+const TABLE_MAX_TOKEN = 150;
 /** Cells longer than this are cut (with a marker) before layout: keeps one row within a page. */
 const MAX_CELL_CHARS = 4000;
 /** Natural column widths are measured on at most this many rows. */
@@ -126,7 +151,8 @@ class PdfReportLayout {
   private readonly width: number;
   private readonly top: number;
   private readonly bottom: number;
-  private contentsAnchor: { page: number; y: number } | undefined;
+  /** Where the contents list goes: the rest of the title page, or pages of its own after it. */
+  private readonly contentsSlots: Array<{ page: number; y: number; lines: number }> = [];
   private readonly contents: ContentsEntry[] = [];
 
   constructor(
@@ -142,6 +168,7 @@ class PdfReportLayout {
 
   render(): void {
     this.titlePage();
+    this.reserveContents();
     if (this.report.sections.length > 0) this.newPage();
     this.report.sections.forEach((section, index) => this.section(section, index));
     this.drawContents();
@@ -151,8 +178,71 @@ class PdfReportLayout {
   // ----- primitives ----------------------------------------------------------------------------
 
   private font(name: FontName, size: number, color: string = COLOR.text): this {
+    this.current = name;
     this.pdf.font(name).fontSize(size).fillColor(color);
     return this;
+  }
+
+  // ----- font fallback: Noto Sans, and Noto Sans SC for the characters it lacks ------------------
+
+  private current: FontName = FONT.regular;
+  private readonly covered = new Map<number, boolean>();
+
+  private inMain(cp: number): boolean {
+    let ok = this.covered.get(cp);
+    if (ok === undefined) {
+      const font = (this.pdf as unknown as { _font: { font?: { hasGlyphForCodePoint(cp: number): boolean } } })._font.font;
+      ok = cp < 0x80 || cp === 0xad || (font?.hasGlyphForCodePoint(cp) ?? true);
+      this.covered.set(cp, ok);
+    }
+    return ok;
+  }
+
+  /** `text` cut into runs of the main font and of the fallback. */
+  private runs(text: string): Array<{ text: string; fallback: boolean }> {
+    const runs: Array<{ text: string; fallback: boolean }> = [];
+    for (const ch of text) {
+      const fallback = !this.inMain(ch.codePointAt(0) ?? 0x20);
+      const last = runs[runs.length - 1];
+      if (last && last.fallback === fallback) last.text += ch;
+      else runs.push({ text: ch, fallback });
+    }
+    return runs;
+  }
+
+  /**
+   * For measuring: fallback characters (CJK ideographs, 1 em wide, a break opportunity each) stand
+   * as em dashes, which are also 1 em wide and breakable in Noto Sans.
+   */
+  private measurable(text: string, keepSoftHyphens = false): string {
+    let out = '';
+    for (const ch of text) {
+      // Invisible unless a line breaks there: no width, but the wrapper needs it to break the same way.
+      if (ch === SOFT_HYPHEN && !keepSoftHyphens) continue;
+      out += this.inMain(ch.codePointAt(0) ?? 0x20) ? ch : '\u2014';
+    }
+    return out;
+  }
+
+  private widthOf(text: string, options?: PDFKit.Mixins.TextOptions): number {
+    return this.pdf.widthOfString(this.measurable(text), options);
+  }
+
+  /** pdfkit's text(), switching to the fallback font (as continued fragments) where needed. */
+  private write(text: string, x: number, y: number, options: PDFKit.Mixins.TextOptions): void {
+    const runs = this.runs(text);
+    if (runs.every((r) => !r.fallback)) {
+      this.pdf.text(text, x, y, options);
+      return;
+    }
+    const main = this.current;
+    runs.forEach((run, i) => {
+      this.pdf.font(run.fallback ? fallbackOf(main) : main);
+      const opts = { ...options, continued: i < runs.length - 1 };
+      if (i === 0) this.pdf.text(run.text, x, y, opts);
+      else this.pdf.text(run.text, opts);
+    });
+    this.pdf.font(main);
   }
 
   private get pageIndex(): number {
@@ -175,23 +265,23 @@ class PdfReportLayout {
   /** Height of `text` in the current font when wrapped to `width`. */
   private measure(text: string, width: number, lineGap = 0): number {
     if (text === '') return this.pdf.currentLineHeight(true) + lineGap;
-    return this.pdf.heightOfString(text, { width, lineGap });
+    return this.pdf.heightOfString(this.measurable(text, true), { width, lineGap });
   }
 
   /** Draws wrapped text in a box; never triggers pdfkit's own page breaks. */
   private box(text: string, x: number, y: number, width: number, height: number, align: Align = 'left', lineGap = 0): void {
-    this.pdf.text(text, x, y, { width, height: height + 1, align, lineGap, ellipsis: true });
+    this.write(text, x, y, { width, height: height + 1, align, lineGap, ellipsis: true });
   }
 
   /** Single line, shortened with an ellipsis to fit `width`. */
   private line(text: string, x: number, y: number, width: number, align: Align = 'left', extra: PDFKit.Mixins.TextOptions = {}): void {
     // An explicit height stops pdfkit from ever starting a page of its own for this line.
     const height = this.pdf.currentLineHeight(true) + 2;
-    this.pdf.text(this.fitLine(text, width, extra.characterSpacing ?? 0), x, y, { width, height, align, lineBreak: false, ...extra });
+    this.write(this.fitLine(text, width, extra.characterSpacing ?? 0), x, y, { width, height, align, lineBreak: false, ...extra });
   }
 
   private fitLine(text: string, width: number, characterSpacing = 0): string {
-    const w = (s: string) => this.pdf.widthOfString(s, { characterSpacing });
+    const w = (s: string) => this.widthOf(s, { characterSpacing });
     if (w(text) <= width) return text;
     let lo = 0;
     let hi = text.length;
@@ -247,8 +337,11 @@ class PdfReportLayout {
     this.font(FONT.bold, 7.5, '#b8c4da').line('CONFIDENTIAL', left + width / 2, 47, width / 2, 'right');
 
     this.y = 152;
-    this.font(FONT.bold, 9, COLOR.accent).line(KIND_LABEL[report.kind].toUpperCase(), left, this.y, width);
-    this.y += 18;
+    // The kind above the title, unless the title already says it ("Security report").
+    if (!report.title.toLowerCase().includes(KIND_LABEL[report.kind].toLowerCase())) {
+      this.font(FONT.bold, 9, COLOR.accent).line(KIND_LABEL[report.kind].toUpperCase(), left, this.y, width);
+      this.y += 18;
+    }
 
     const title = pdfSafe(report.title);
     this.font(FONT.bold, 26, COLOR.navy);
@@ -285,8 +378,25 @@ class PdfReportLayout {
     this.integrityBlock();
 
     this.y += 22;
-    if (this.report.sections.length > 0 && this.y + 60 <= this.bottom) {
-      this.contentsAnchor = { page: this.pageIndex, y: this.y };
+  }
+
+  /**
+   * Every section gets a contents line (one per section, so the count is known now): on the title
+   * page when they all fit there, else on as many pages of their own as they need.
+   */
+  private reserveContents(): void {
+    const n = this.report.sections.length;
+    if (n === 0) return;
+    const linesFrom = (y: number) => Math.floor((this.bottom - y - 13) / CONTENTS_LINE);
+    if (linesFrom(this.y) >= n) {
+      this.contentsSlots.push({ page: this.pageIndex, y: this.y, lines: n });
+      return;
+    }
+    for (let left = n; left > 0; ) {
+      this.newPage();
+      const lines = Math.min(left, linesFrom(this.top));
+      this.contentsSlots.push({ page: this.pageIndex, y: this.top, lines });
+      left -= lines;
     }
   }
 
@@ -317,8 +427,8 @@ class PdfReportLayout {
     const cards = this.report.summary.map((item) => {
       const value = pdfSafe(typeof item.value === 'number' ? formatNumber(item.value) : item.value);
       let size = 20;
-      this.pdf.font(FONT.bold);
-      while (size > 11 && this.pdf.fontSize(size).widthOfString(value) > inner) size -= 1;
+      this.font(FONT.bold, size);
+      while (size > 11 && this.pdf.fontSize(size).widthOfString(this.measurable(value)) > inner) size -= 1;
       this.pdf.fontSize(size);
       const valueHeight = Math.min(this.measure(value, inner), size * 3.6);
       const label = pdfSafe(item.label);
@@ -393,50 +503,35 @@ class PdfReportLayout {
     this.y += total;
   }
 
-  /** Fills in the contents list reserved on the title page, now that section pages are known. */
+  /** Fills in the contents list reserved by reserveContents, now that section pages are known. */
   private drawContents(): void {
-    const anchor = this.contentsAnchor;
-    if (!anchor || this.contents.length === 0) return;
-    this.pdf.switchToPage(anchor.page);
-    this.y = anchor.y;
-    this.minorHeading('Contents');
-    const lineHeight = 15;
-    const room = Math.floor((this.bottom - this.y) / lineHeight);
-    const shown = this.contents.length <= room ? this.contents : this.contents.slice(0, Math.max(room - 1, 0));
-    const numberWidth = 36;
-    for (const entry of shown) {
-      this.font(FONT.regular, 10, COLOR.text);
-      const title = this.fitLine(pdfSafe(entry.title), this.width - numberWidth - 30);
-      const titleWidth = this.pdf.widthOfString(title);
-      this.pdf.text(title, this.left, this.y, { lineBreak: false, goTo: entry.dest });
-      this.font(FONT.regular, 10, COLOR.muted).line(
-        String(entry.page),
-        this.left + this.width - numberWidth,
-        this.y,
-        numberWidth,
-        'right',
-      );
-      const dotsY = this.y + 7.6;
-      this.pdf
-        .save()
-        .moveTo(this.left + titleWidth + 6, dotsY)
-        .lineTo(this.left + this.width - this.pdf.widthOfString(String(entry.page)) - 6, dotsY)
-        .lineWidth(0.6)
-        .dash(0.6, { space: 2.4 })
-        .strokeColor(COLOR.faint)
-        .stroke()
-        .undash()
-        .restore();
-      this.y += lineHeight;
-    }
-    if (shown.length < this.contents.length) {
-      this.font(FONT.italic, 9, COLOR.muted).line(
-        `\u2026 and ${this.contents.length - shown.length} more sections (see the document outline)`,
-        this.left,
-        this.y,
-        this.width,
-      );
-    }
+    let next = 0;
+    this.contentsSlots.forEach((slot, k) => {
+      this.pdf.switchToPage(slot.page);
+      this.y = slot.y;
+      this.minorHeading(k === 0 ? 'Contents' : 'Contents (continued)');
+      const numberWidth = 36;
+      for (const entry of this.contents.slice(next, next + slot.lines)) {
+        this.font(FONT.regular, 10, COLOR.text);
+        const title = this.fitLine(pdfSafe(entry.title), this.width - numberWidth - 30);
+        const titleWidth = this.widthOf(title);
+        this.write(title, this.left, this.y, { lineBreak: false, goTo: entry.dest });
+        this.font(FONT.regular, 10, COLOR.muted).line(String(entry.page), this.left + this.width - numberWidth, this.y, numberWidth, 'right');
+        const dotsY = this.y + 7.6;
+        this.pdf
+          .save()
+          .moveTo(this.left + titleWidth + 6, dotsY)
+          .lineTo(this.left + this.width - this.widthOf(String(entry.page)) - 6, dotsY)
+          .lineWidth(0.6)
+          .dash(0.6, { space: 2.4 })
+          .strokeColor(COLOR.faint)
+          .stroke()
+          .undash()
+          .restore();
+        this.y += CONTENTS_LINE;
+      }
+      next += slot.lines;
+    });
   }
 
   // ----- sections --------------------------------------------------------------------------------
@@ -457,7 +552,7 @@ class PdfReportLayout {
     let h = this.measure(pdfSafe(section.title), this.width - 10, 1) + 9;
     if (section.kind === 'table' && section.description) {
       this.font(FONT.regular, 9);
-      h += Math.min(this.measure(pdfSafe(section.description, true), this.width, 1.5), 200) + 4;
+      h += Math.min(this.measure(pdfSafe(humanDates(section.description), true), this.width, 1.5), 200) + 4;
     }
     return h + 10;
   }
@@ -482,7 +577,7 @@ class PdfReportLayout {
     this.y += 6;
 
     if (section.kind === 'table' && section.description) {
-      const description = pdfSafe(section.description, true);
+      const description = pdfSafe(humanDates(section.description), true);
       this.font(FONT.regular, 9, COLOR.muted);
       const h = Math.min(this.measure(description, this.width, 1.5), 200);
       this.box(description, this.left, this.y, this.width, h, 'left', 1.5);
@@ -520,7 +615,7 @@ class PdfReportLayout {
       let h = 0;
       texts.forEach((text, i) => {
         const inner = (widths[i] ?? 0) - padX * 2;
-        const cell = !text.includes('\n') && this.pdf.widthOfString(text) <= inner
+        const cell = !text.includes('\n') && this.widthOf(text) <= inner
           ? this.pdf.currentLineHeight(true) + lineGap
           : this.measure(text, inner, lineGap);
         h = Math.max(h, cell);
@@ -603,11 +698,11 @@ class PdfReportLayout {
   /** Widest unbreakable token per column (header in bold, sampled cells), capped at TABLE_MAX_TOKEN. */
   private longestWords(headers: string[], cells: string[][], fontSize: number): number[] {
     // Roughly where pdfkit's Unicode line breaker may wrap: spaces, and after "/" or "-" before a letter.
-    const tokens = (s: string) => s.split(/\s+|(?<=[/-])(?=[A-Za-z])/);
+    const tokens = (s: string) => s.split(/\s+|(?<=[/-])(?=[A-Za-z])|\u00ad/);
     // Measured with a trailing space: pdfkit wraps "word " as a unit, and a unit wider than the
     // line gets split character-wise (leaving a blank line behind).
     const widest = (s: string) =>
-      Math.max(0, ...tokens(s).map((t) => Math.min(this.pdf.widthOfString(`${t} `), TABLE_MAX_TOKEN)));
+      Math.max(0, ...tokens(s).map((t) => Math.min(this.widthOf(`${t} `), TABLE_MAX_TOKEN)));
     this.font(FONT.bold, fontSize);
     const result = headers.map(widest);
     this.font(FONT.regular, fontSize);
@@ -643,14 +738,14 @@ class PdfReportLayout {
 
     const words = this.longestWords(headers, cells, fontSize);
     this.font(FONT.bold, fontSize);
-    const natural = headers.map((h) => this.pdf.widthOfString(h) + padX * 2 + 1);
+    const natural = headers.map((h) => this.widthOf(h) + padX * 2 + 1);
     const minimum = words.map((w) => Math.max(TABLE_MIN_COL, w + padX * 2 + 1));
     this.font(FONT.regular, fontSize);
     for (const row of cells.slice(0, WIDTH_SAMPLE_ROWS)) {
       row.forEach((text, i) => {
         const widest = text.includes('\n')
-          ? Math.max(...text.split('\n').map((l) => this.pdf.widthOfString(l)))
-          : this.pdf.widthOfString(text);
+          ? Math.max(...text.split('\n').map((l) => this.widthOf(l)))
+          : this.widthOf(text);
         natural[i] = Math.max(natural[i] ?? 0, Math.min(widest + padX * 2 + 1, available));
       });
     }
@@ -700,13 +795,18 @@ class PdfReportLayout {
     return unit ? pdfSafe(`Values in ${unit}`) : undefined;
   }
 
+  /** Vertical bars when every label (or every `labelStep(n)`-th, for a long series) fits under its bars. */
   private useVerticalBars(points: ReportChartPoint[]): boolean {
-    if (points.length > 12) return false;
-    const slot = (this.width - 40) / points.length - 4;
+    if (points.length > 62) return false;
+    // Only a series (days, months: labels with numbers) may skip labels; categories show every one.
+    if (points.length > 12 && !points.every((p) => /\d/.test(p.label))) return false;
+    const step = labelStep(points.length);
+    const slot = ((this.width - 40) / points.length) * step - 4;
     this.font(FONT.regular, 8);
     const twoLines = (this.pdf.currentLineHeight(true) + 0.5) * 2 + 0.5;
-    return points.every((p) => {
-      const longest = Math.max(0, ...p.label.split(/\s+/).map((w) => this.pdf.widthOfString(w)));
+    return points.every((p, i) => {
+      if (i % step !== 0) return true;
+      const longest = Math.max(0, ...p.label.split(/\s+/).map((w) => this.widthOf(w)));
       return longest <= slot && this.measure(p.label, slot, 0.5) <= twoLines;
     });
   }
@@ -718,10 +818,12 @@ class PdfReportLayout {
     const caption = this.axisCaption(section.unit);
 
     this.font(FONT.regular, 7.5);
-    const axisWidth = Math.max(...ticks.map((t) => this.pdf.widthOfString(formatNumber(t)))) + 8;
+    const axisWidth = Math.max(...ticks.map((t) => this.widthOf(formatNumber(t)))) + 8;
     const plotX = this.left + axisWidth;
     const plotWidth = this.width - axisWidth;
-    const plotHeight = 190;
+    // Sized to the data: a few bars get room, a long series stays a strip, not a page.
+    const plotHeight = points.length <= 12 ? 170 : 130;
+    const step = labelStep(points.length);
     const labelArea = 26;
     const total = (caption ? 14 : 0) + 8 + plotHeight + 6 + labelArea;
 
@@ -753,14 +855,13 @@ class PdfReportLayout {
       const y1 = Y(value);
       const h = Math.max(Math.abs(y1 - y0), value === 0 ? 0 : 0.75);
       if (h > 0) this.fillRect(x + (slot - barWidth) / 2, Math.min(y0, y1), barWidth, h, COLOR.accent);
-      this.font(FONT.bold, 8, COLOR.text).line(
-        this.valueLabel(p.value, section.unit),
-        x,
-        value >= 0 ? y1 - 11 : y1 + 3,
-        slot,
-        'center',
-      );
-      this.font(FONT.regular, 8, COLOR.muted).box(p.label, x + 2, plotBottom + 6, slot - 4, labelArea - 2, 'center', 0.5);
+      const valueLabel = this.valueLabel(p.value, section.unit);
+      this.font(FONT.bold, points.length <= 12 ? 8 : 6.5, COLOR.text);
+      if (this.widthOf(valueLabel) <= slot + 2) this.line(valueLabel, x - 1, value >= 0 ? y1 - 10 : y1 + 3, slot + 2, 'center');
+      if (i % step === 0) {
+        const w = slot * step;
+        this.font(FONT.regular, 8, COLOR.muted).box(p.label, x + slot / 2 - w / 2 + 2, plotBottom + 6, w - 4, labelArea - 2, 'center', 0.5);
+      }
     });
     this.y = plotBottom + 6 + labelArea;
   }
@@ -775,9 +876,9 @@ class PdfReportLayout {
     const axisHeight = 16;
 
     this.font(FONT.regular, 8.5);
-    const labelWidth = Math.min(Math.max(...points.map((p) => this.pdf.widthOfString(p.label))), this.width * 0.34) + 10;
+    const labelWidth = Math.min(Math.max(...points.map((p) => this.widthOf(p.label))), this.width * 0.34) + 10;
     this.font(FONT.bold, 8);
-    const valueWidth = Math.max(...points.map((p) => this.pdf.widthOfString(this.valueLabel(p.value, section.unit)))) + 8;
+    const valueWidth = Math.max(...points.map((p) => this.widthOf(this.valueLabel(p.value, section.unit)))) + 8;
     const plotX = this.left + labelWidth;
     const plotWidth = Math.max(this.width - labelWidth - valueWidth, 80);
     const X = (v: number) => plotX + ((v - tMin) / (tMax - tMin)) * plotWidth;
@@ -822,7 +923,7 @@ class PdfReportLayout {
         this.font(FONT.regular, 8.5, COLOR.text).line(p.label, this.left, mid - 4.5, labelWidth - 10, 'right');
         const label = this.valueLabel(p.value, section.unit);
         this.font(FONT.bold, 8, COLOR.text);
-        const lw = this.pdf.widthOfString(label);
+        const lw = this.widthOf(label);
         if (value >= 0) {
           this.line(label, Math.max(x0, x1) + 4, mid - 4, lw + 1);
         } else if (Math.min(x0, x1) - 4 - lw >= plotX + 2) {
@@ -841,7 +942,7 @@ class PdfReportLayout {
   // ----- text ------------------------------------------------------------------------------------
 
   private textSection(section: ReportTextSection, index: number): void {
-    const paragraphs = section.paragraphs.length > 0 ? section.paragraphs.map((p) => pdfSafe(p, true)) : [];
+    const paragraphs = section.paragraphs.length > 0 ? section.paragraphs.map((p) => pdfSafe(humanDates(p), true)) : [];
     const size = 10;
     const lineGap = 2.5;
     this.font(FONT.regular, size);
@@ -859,7 +960,7 @@ class PdfReportLayout {
       const lineHeight = this.pdf.currentLineHeight(true) + lineGap;
       if (this.y + lineHeight * 2 > this.bottom) this.newPage();
       // pdfkit flows long paragraphs onto new pages by itself (same margins).
-      this.pdf.text(paragraph, this.left, this.y, { width: this.width, lineGap });
+      this.write(paragraph, this.left, this.y, { width: this.width, lineGap });
       this.y = this.pdf.y + 7;
     }
   }
@@ -898,12 +999,29 @@ class PdfReportLayout {
   }
 }
 
+/** Label every point up to 12, else every 2nd, 3rd, … so at most about 12 labels show. */
+function labelStep(n: number): number {
+  return n <= 12 ? 1 : Math.ceil(n / 12);
+}
+
 const EMPTY_CELL = '\u2014';
+const SOFT_HYPHEN = '\u00ad';
+const CONTENTS_LINE = 15;
 
 function cellText(value: ReportCellValue | undefined): string {
   if (value === null || value === undefined) return EMPTY_CELL;
   if (typeof value === 'number') return formatNumber(value);
   if (typeof value === 'boolean') return value ? 'Yes' : 'No';
   const text = value.length > MAX_CELL_CHARS ? `${value.slice(0, MAX_CELL_CHARS)} \u2026 [truncated]` : value;
-  return pdfSafe(text, true);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return formatDate(text);
+  return hyphenateIdentifiers(pdfSafe(humanDates(text), true));
+}
+
+/**
+ * Long identifiers (`SERVICE_ACCOUNT_KEY`, `vault_without_local_encryption`) get a soft hyphen after
+ * each underscore: a narrow column breaks them there, with a visible hyphen, instead of anywhere;
+ * unbroken, the soft hyphen is invisible (and text extraction joins a hyphenated break again).
+ */
+function hyphenateIdentifiers(text: string): string {
+  return text.replace(/[^\s]{16,}/g, (token) => (token.includes('_') ? token.replace(/_(?=[^_\s])/g, '_\u00ad') : token));
 }

@@ -1,10 +1,11 @@
 import type { ReportCellValue, ReportSection } from '../render/index.js';
 import type { AuditChainResult } from '../audit-chain.js';
-import { chart, daysBetween, daysOf, iso, item, listNote, shortLabel, table, text } from '../document-parts.js';
+import { chart, daysBetween, daysOf, humanise, iso, item, listNote, shortLabel, table, text } from '../document-parts.js';
 import type { ReportBody, ReportMetric, ReportPeriod } from '../reports.types.js';
 import type { DailyRotations, FindingCounts, IntegrityResult, Inventory, RotationOutcomes, TypeStoreCount } from '../shared/posture.queries.js';
 import type { FailedRotation, FindingRow, PreviousReport, RotationGroup, SecretRow } from './security-report.queries.js';
 import { SCORE_RULES, securityScore } from './security-score.js';
+import { formatDateTime } from '../render/pdf-text.js';
 
 /** Everything the security report shows, as gathered by SecurityReportQueries. */
 export interface SecurityFacts {
@@ -117,21 +118,21 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       'score-deductions',
       'Security score: deductions',
       [
-        ['rule', 'Rule'],
+        ['rule_label', 'Rule'],
         ['reason', 'Reason'],
         ['count', 'Count'],
         ['points_each', 'Points each'],
         ['cap', 'Cap'],
         ['points', 'Deducted'],
       ],
-      score.deductions.map((d) => ({ ...d })),
+      score.deductions.map((d) => ({ ...d, rule_label: humanise(d.rule) })),
       { description: `100 minus ${100 - score.score} = ${score.score}.`, empty: 'No deductions: the score is 100.' },
     ),
     table(
       'score-rules',
       'Security score: rules',
       [
-        ['rule', 'Rule'],
+        ['rule_label', 'Rule'],
         ['applies_to', 'Deducts for'],
         ['points_each', 'Points each'],
         ['cap', 'Cap'],
@@ -168,7 +169,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       [...secretColumns, ['expires_at', 'Expires at'], ['days_left', 'Days left'], ['owner', 'Owner']],
       f.expiring30d.map((s) => ({ ...base(s), expires_at: iso(s.expiresAt), days_left: daysBetween(f.now, s.expiresAt!), owner: s.owner })),
       {
-        description: `${listNote(f.expiring30d.length, inv.expiring30d, 'secrets expiring within 30 days', 'soonest first')} ${inv.expiring7d} of them expire within 7 days.`,
+        description: `${listNote(f.expiring30d.length, inv.expiring30d, 'secrets expiring within 30 days', 'soonest first')} ${inv.expiring7d === 1 ? '1 of them expires' : `${inv.expiring7d} of them expire`} within 7 days.`,
         empty: 'No secret expires within 30 days.',
       },
     ),
@@ -265,6 +266,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
       },
     ),
     integritySection(f.integrity),
+    integrityFailuresSection(f.integrity),
     table(
       'audit-chain',
       'Audit-chain verification',
@@ -312,7 +314,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
 
   return {
     title: 'Security report',
-    subtitle: `Daily security status, ${f.period.from.toISOString().slice(0, 16).replace('T', ' ')} to ${f.period.to.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    subtitle: `Daily security status, ${formatDateTime(f.period.from.toISOString())} to ${formatDateTime(f.period.to.toISOString())}`,
     summary: [
       item('security_score', 'Security score (0-100)', score.score),
       item('secrets_total', 'Secrets under management', inv.total),
@@ -340,7 +342,7 @@ function integritySection(check: IntegrityResult | null): ReportSection {
         { item: 'Secrets checked', value: check.secretsChecked },
         { item: 'Versions checked', value: check.versionsChecked },
         { item: 'Problems found', value: check.failures },
-        ...check.problems.map((p) => ({ item: `Problem: ${p.key}`, value: p.count })),
+        ...check.problems.map((p) => ({ item: `Problem: ${humanise(p.key)}`, value: p.count })),
       ]
     : [];
   return table(
@@ -352,6 +354,27 @@ function integritySection(check: IntegrityResult | null): ReportSection {
     ],
     rows,
     { empty: 'No integrity check has run yet.' },
+  );
+}
+
+/** Every integrity problem named: the secret (name and id), the version and what was wrong. */
+function integrityFailuresSection(check: IntegrityResult | null): ReportSection {
+  const failed = check?.failed ?? [];
+  return table(
+    'integrity-failures',
+    'Integrity problems by secret and version',
+    [
+      ['secret', 'Secret'],
+      ['secret_id', 'Secret ID'],
+      ['version', 'Version'],
+      ['problem', 'Problem'],
+      ['detail', 'Detail'],
+    ],
+    failed.map((r) => ({ secret: r.secretName, secret_id: r.secretId, version: r.version, problem: humanise(r.problem), detail: r.detail })),
+    {
+      description: check ? listNote(failed.length, check.failures, 'problems found by the latest integrity check', 'by secret name and version') : undefined,
+      empty: check ? 'The latest integrity check found no problems.' : 'No integrity check has run yet.',
+    },
   );
 }
 
@@ -380,11 +403,11 @@ function changesSection(f: SecurityFacts, metrics: Record<string, ReportMetric>)
     rows.push({ metric: 'Secrets deleted since the previous report', previous: null, current: f.churn.deleted, change: null });
   }
   return table('changes', 'Changes since the previous report', columns, rows, {
-    description: `Compared with security report ${f.previous.id} generated at ${f.previous.generatedAt.toISOString()}.`,
+    description: `Compared with security report ${f.previous.id} generated at ${formatDateTime(f.previous.generatedAt.toISOString())}.`,
   });
 }
 
 /** The score rules as a table (README and report appendix share SCORE_RULES). */
 export function scoreRulesRows(): Array<Record<string, ReportCellValue>> {
-  return Object.values(SCORE_RULES).map((r) => ({ rule: r.id, applies_to: r.description, points_each: r.points, cap: r.cap }));
+  return Object.values(SCORE_RULES).map((r) => ({ rule: r.id, rule_label: humanise(r.id), applies_to: r.description, points_each: r.points, cap: r.cap }));
 }

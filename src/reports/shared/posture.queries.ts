@@ -151,6 +151,8 @@ export interface IntegrityResult {
   versionsChecked: number;
   failures: number;
   problems: GroupCount[];
+  /** The failures themselves (first LIST_LIMIT): which secret, which version, what. */
+  failed: Array<{ secretId: string; secretName: string | null; version: number | null; problem: string; detail: string }>;
 }
 
 /** The latest integrity check started before `before`, with its failures counted by problem. */
@@ -165,6 +167,11 @@ export async function latestIntegrityCheck(db: Db, before: Date): Promise<Integr
     'SELECT problem AS key, count(*) AS n FROM integrity_failures WHERE check_id = $1 GROUP BY 1 ORDER BY 2 DESC, 1',
     [c.id],
   )) as { key: string; n: string }[];
+  const failed = (await db.query(
+    `SELECT secret_id, secret_name, version, problem, detail FROM integrity_failures WHERE check_id = $1
+     ORDER BY secret_name NULLS LAST, secret_id, version NULLS FIRST, id LIMIT 250`,
+    [c.id],
+  )) as { secret_id: string; secret_name: string | null; version: number | null; problem: string; detail: string }[];
   return {
     id: String(c.id),
     status: String(c.status),
@@ -175,6 +182,13 @@ export async function latestIntegrityCheck(db: Db, before: Date): Promise<Integr
     versionsChecked: num(c.versions_checked),
     failures: num(c.failures),
     problems: problems.map((p) => ({ key: p.key, count: num(p.n) })),
+    failed: failed.map((r) => ({
+      secretId: r.secret_id,
+      secretName: r.secret_name,
+      version: r.version === null ? null : Number(r.version),
+      problem: r.problem,
+      detail: r.detail,
+    })),
   };
 }
 
