@@ -259,7 +259,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The current (month-to-date) compliance summary for a standard; signed, not stored */
+        /** The current (month-to-date) compliance summary for a standard; stored once per standard and hour, then served from storage (GET /reports/{id} finds it) */
         get: operations["Reports_compliance"];
         put?: never;
         post?: never;
@@ -2567,7 +2567,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Overrides the Accept header; default json */
-                format?: "json" | "csv" | "pdf";
+                format?: "json" | "csv" | "pdf" | "xlsx" | "zip";
             };
             header?: never;
             path: {
@@ -2577,7 +2577,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Content-Disposition names the file, e.g. strongroom-security-report-2026-11-30.pdf */
+            /** @description Content-Disposition names the file by kind, standard and period, e.g. strongroom-soc2-2026-11.pdf */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2585,6 +2585,8 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ReportDocumentDto"];
                     "application/pdf": components["schemas"]["ReportDocumentDto"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ReportDocumentDto"];
+                    "application/zip": components["schemas"]["ReportDocumentDto"];
                     "text/csv": components["schemas"]["ReportDocumentDto"];
                 };
             };
@@ -2648,7 +2650,7 @@ export interface operations {
         parameters: {
             query: {
                 /** @description Overrides the Accept header; default json */
-                format?: "json" | "csv" | "pdf";
+                format?: "json" | "csv" | "pdf" | "xlsx" | "zip";
                 standard: "soc2" | "pci_dss" | "gdpr" | "hipaa";
             };
             header?: never;
@@ -2665,6 +2667,8 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ReportDocumentDto"];
                     "application/pdf": components["schemas"]["ReportDocumentDto"];
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": components["schemas"]["ReportDocumentDto"];
+                    "application/zip": components["schemas"]["ReportDocumentDto"];
                     "text/csv": components["schemas"]["ReportDocumentDto"];
                 };
             };
@@ -3591,7 +3595,7 @@ export interface operations {
         parameters: {
             query?: {
                 /** @description Overrides the Accept header; default json */
-                format?: "json" | "csv" | "pdf";
+                format?: "json" | "csv" | "pdf" | "xlsx" | "zip";
                 /** @description true: the current period's report (the 24 h to now, one per hour: stored or generated now); false (default): the latest stored one */
                 generate_new?: boolean;
             };
