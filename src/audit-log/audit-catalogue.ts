@@ -8,6 +8,7 @@ export const AuditAction = {
   SecretRead: 'secret.read',
   SecretValueRead: 'secret.value_read',
   SecretVersionsRead: 'secret.versions_read',
+  SecretConsumersRead: 'secret.consumers_read',
   SecretUpdated: 'secret.updated',
   SecretValueUpdated: 'secret.value_updated',
   SecretRotated: 'secret.rotated',

@@ -73,6 +73,8 @@ export class AppConfig {
     defaultRotationIntervalDays: number;
     deleteRetentionDays: number;
     versionsRetained: number;
+    /** A consumer that read a value within this many days counts as active (stale filter, gauge, retirement). */
+    consumerActiveDays: number;
   };
 
   readonly rotation: {
@@ -296,6 +298,7 @@ export function parseConfig(env: Env): AppConfig {
       defaultRotationIntervalDays: int(env, 'DEFAULT_ROTATION_INTERVAL_DAYS', 90, 1, 3650),
       deleteRetentionDays: int(env, 'SECRET_DELETE_RETENTION_DAYS', 30, 0, 3650),
       versionsRetained: int(env, 'SECRET_VERSIONS_RETAINED', 10, 2, 1000),
+      consumerActiveDays: int(env, 'CONSUMER_ACTIVE_DAYS', 7, 1, 365),
     },
     rotation: {
       enabled: bool(env, 'SECRET_ROTATION_ENABLED', true),

@@ -11,6 +11,7 @@ import { SecretsRepository } from './secrets.repository.js';
 import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
+import { SecretConsumers } from './secret-consumers.service.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStore } from './store/secret-store.port.js';
 import { SecretStores } from './store/secret-stores.js';
@@ -61,6 +62,7 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     SecretsRepository,
     RotatorRulesSlot,
     SecretVersions,
+    SecretConsumers,
     SecretsService,
     SecretsMaintenance,
     CleanupOldSecretVersionsJob,
@@ -68,6 +70,6 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     KeyRewrapTaskHandler,
     KeyCheck,
   ],
-  exports: [RotatorRulesSlot, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
+  exports: [RotatorRulesSlot, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretConsumers, SecretStores, SecretStore],
 })
 export class SecretsModule {}

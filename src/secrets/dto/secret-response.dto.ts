@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SecretEntity } from '../entities/secret.entity.js';
 import type { SecretVersionEntity } from '../entities/secret-version.entity.js';
+import type { ConsumerRow } from '../secret-consumers.service.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -24,6 +25,8 @@ export class SecretResponseDto {
   @ApiProperty() rotation_status: string;
   @ApiPropertyOptional({ nullable: true, type: Object }) rotator: Record<string, unknown> | null;
   @ApiPropertyOptional({ nullable: true, type: String }) deleted_at?: string | null;
+  @ApiPropertyOptional({ description: 'GET /secrets/{id} only: consumers seen within CONSUMER_ACTIVE_DAYS, and how many of them read the current version' })
+  consumers?: { active: number; on_current: number };
 
   static from(s: SecretEntity): SecretResponseDto {
     const dto = new SecretResponseDto();
@@ -77,6 +80,38 @@ export class SecretVersionResponseDto {
     dto.created_at = v.createdAt.toISOString();
     dto.created_by = v.createdBy;
     dto.destroyed_at = iso(v.destroyedAt);
+    return dto;
+  }
+}
+
+export class SecretConsumerDto {
+  @ApiProperty({ description: 'The reader: the token sub' }) sub: string;
+  @ApiProperty({ description: 'The version it received on its last read' }) last_version: number;
+  @ApiProperty() on_current_version: boolean;
+  @ApiProperty({ description: 'Seen within CONSUMER_ACTIVE_DAYS' }) active: boolean;
+  @ApiProperty() first_read_at: string;
+  @ApiProperty() last_read_at: string;
+  @ApiProperty() read_count: number;
+}
+
+export class SecretConsumersResponseDto {
+  @ApiProperty() secret_id: string;
+  @ApiProperty() current_version: number;
+  @ApiProperty({ type: [SecretConsumerDto], description: 'Most recent reader first (at most 1000)' }) consumers: SecretConsumerDto[];
+
+  static from(s: SecretEntity, rows: ConsumerRow[], activeSince: Date): SecretConsumersResponseDto {
+    const dto = new SecretConsumersResponseDto();
+    dto.secret_id = s.id;
+    dto.current_version = s.currentVersion;
+    dto.consumers = rows.map((r) => ({
+      sub: r.sub,
+      last_version: r.last_version,
+      on_current_version: r.last_version >= s.currentVersion,
+      active: new Date(r.last_read_at) >= activeSince,
+      first_read_at: new Date(r.first_read_at).toISOString(),
+      last_read_at: new Date(r.last_read_at).toISOString(),
+      read_count: Number(r.read_count),
+    }));
     return dto;
   }
 }
