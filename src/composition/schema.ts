@@ -29,6 +29,7 @@ import { AuditSealer1796200000008 } from '../database/migrations/1796200000008-A
 import { RotationFailureCause1796200000014 } from '../database/migrations/1796200000014-RotationFailureCause.js';
 import { AccessPolicies1796300000021 } from '../database/migrations/1796300000021-AccessPolicies.js';
 import { SecretConsumers1796400000031 } from '../database/migrations/1796400000031-SecretConsumers.js';
+import { SecretGracePeriod1796400000032 } from '../database/migrations/1796400000032-SecretGracePeriod.js';
 
 /**
  * The schema, listed here at the composition root rather than in database/, so infrastructure
@@ -71,6 +72,7 @@ export const MIGRATIONS: Function[] = [
   RotationFailureCause1796200000014,
   AccessPolicies1796300000021,
   SecretConsumers1796400000031,
+  SecretGracePeriod1796400000032,
 ];
 
 /** What every DataSource of the service (app, CLIs, tests) maps and migrates. */

@@ -81,6 +81,8 @@ export class AppConfig {
     enabled: boolean;
     maxAttempts: number;
     retryBaseDelayMs: number;
+    /** After a rotation the previous version stays readable this long (per secret: grace_period_hours). */
+    gracePeriodHours: number;
     /** An unfinished rotation not touched for this long was interrupted (crash) and is resumed. */
     resumeAfterSeconds: number;
   };
@@ -303,6 +305,7 @@ export function parseConfig(env: Env): AppConfig {
     rotation: {
       enabled: bool(env, 'SECRET_ROTATION_ENABLED', true),
       maxAttempts: int(env, 'ROTATION_MAX_ATTEMPTS', 5, 1, 50),
+      gracePeriodHours: int(env, 'ROTATION_GRACE_PERIOD_HOURS', 24, 0, 8760),
       retryBaseDelayMs: int(env, 'ROTATION_RETRY_BASE_DELAY_MS', 1000, 0, 3_600_000),
       resumeAfterSeconds: int(env, 'ROTATION_RESUME_AFTER_SECONDS', 120, 1, 86_400),
     },

@@ -66,6 +66,22 @@ export class SecretConsumers {
     return row ?? { active: 0, on_current: 0 };
   }
 
+  /**
+   * For each version: active consumers, and how many of them last read that version or a later
+   * one (a rotation's "moved" count). One query for a whole rotation history.
+   */
+  async movedTo(tx: EntityManager, secretId: string, versions: number[], now: Date): Promise<Map<number, { active: number; moved: number }>> {
+    if (versions.length === 0) return new Map();
+    const rows = (await tx.query(
+      `SELECT v.version, count(c.sub)::int AS active, count(c.sub) FILTER (WHERE c.last_version >= v.version)::int AS moved
+       FROM unnest($2::int[]) AS v(version)
+       LEFT JOIN secret_consumers c ON c.secret_id = $1 AND c.last_read_at >= $3
+       GROUP BY v.version`,
+      [secretId, versions, this.activeSince(now)],
+    )) as { version: number; active: number; moved: number }[];
+    return new Map(rows.map((r) => [r.version, { active: r.active, moved: r.moved }]));
+  }
+
   /** Consumers are forgotten with their secret (purge). */
   async forget(tx: EntityManager, secretId: string): Promise<void> {
     await tx.query('DELETE FROM secret_consumers WHERE secret_id = $1', [secretId]);

@@ -12,6 +12,7 @@ import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
 import { SecretConsumers } from './secret-consumers.service.js';
+import { PreviousVersionRetirement } from './previous-version-retirement.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStore } from './store/secret-store.port.js';
 import { SecretStores } from './store/secret-stores.js';
@@ -65,6 +66,7 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     SecretConsumers,
     SecretsService,
     SecretsMaintenance,
+    PreviousVersionRetirement,
     CleanupOldSecretVersionsJob,
     KeyRewrapService,
     KeyRewrapTaskHandler,

@@ -181,6 +181,10 @@ export class SecretsService {
       secretName: found.name,
       details: { version: version ?? found.current_version, ...(grantedBy ? { policy: grantedBy } : {}) },
     });
+    // A retired previous version is history: readers (policy-granted) no longer get it.
+    if (grantedBy && found.state === 'retired') {
+      throw new DomainError(DomainErrorCode.Gone, `version ${found.version} of secret ${found.id} was retired after a rotation; read the current version`);
+    }
     const value = await this.versions.serve(tx, found, version);
     await this.consumers.record(tx, found.id, consumer, found.version!, this.clock.now());
     this.metrics.secretAccessed();
@@ -199,6 +203,7 @@ export class SecretsService {
       const secret = await this.findLive(tx, id, true);
       if (dto.tags !== undefined) secret.tags = dto.tags;
       if (dto.description !== undefined) secret.description = dto.description;
+      if (dto.grace_period_hours !== undefined) secret.gracePeriodHours = dto.grace_period_hours;
       if (dto.expires_at !== undefined) secret.expiresAt = dto.expires_at === null ? null : new Date(dto.expires_at);
       if (dto.rotator !== undefined) {
         if (dto.rotator) await this.checkRotator(tx, secret.secretType as SecretType, dto.rotator as RotatorConfig);
@@ -332,6 +337,8 @@ export class SecretsService {
       rotationIntervalDays: interval,
       rotationStatus: 'none',
       rotator: dto.rotator ? ({ ...dto.rotator } as RotatorConfig) : null,
+      gracePeriodHours: null,
+      previousRetireAt: null,
       deletedAt: null,
       deletedBy: null,
       purgeAfter: null,

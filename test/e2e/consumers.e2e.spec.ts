@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LoopScheduler } from '../../src/jobs/loop-scheduler.js';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
+import { connect } from '../support/database.js';
 import { TestClock } from '../support/test-clock.js';
 import { adminToken, auditorToken, hsToken } from '../support/tokens.js';
 
@@ -102,5 +104,106 @@ describe('secret consumers', () => {
     expect((await app.call('GET', `${S}/${id}/consumers`, { token: readerToken('svc-b') })).status).toBe(403);
     expect((await app.call('GET', `${S}/sec_AAAAAAAAAAAAAAAA/consumers`)).status).toBe(404);
     expect((await app.call('GET', `${S}?stale_consumers=maybe`)).status).toBe(400);
+  });
+});
+
+/** Rotation that knows its consumers: grace period, retirement, emergency alert. */
+describe('rotation and consumers', () => {
+  const clock = new TestClock(new Date('2026-12-02T10:00:00.000Z'));
+  let app: TestApp;
+  let loops: LoopScheduler;
+  beforeAll(async () => {
+    app = await startTestApp({ clock, env: { ROTATION_GRACE_PERIOD_HOURS: '24', CONSUMER_ACTIVE_DAYS: '7' } });
+    loops = app.app.get(LoopScheduler);
+    // The boot tick (not awaited by the boot) is over once a tick runs.
+    await eventually(async () => (await loops.tick('previous_version_retirement')) === 'ran');
+    const policy = await app.call('POST', '/api/v1/policies', { body: { name: 'rot-readers', subjects: ['svc-a', 'svc-b'], name_prefix: 'rot_', capabilities: ['read_value'] } });
+    expect(policy.status).toBe(201);
+  });
+  afterAll(() => app?.stop());
+
+  const read = (id: string, sub: string, version?: number) =>
+    app.call('GET', `${S}/${id}/value${version ? `?version=${version}` : ''}`, { token: readerToken(sub) });
+  const states = async (id: string) =>
+    Object.fromEntries(((await app.call('GET', `${S}/${id}/versions`)).body as { version: number; state: string }[]).map((v) => [v.version, v.state]));
+  const retire = async () => expect(await loops.tick('previous_version_retirement')).toBe('ran');
+  const make = async (name: string) => {
+    const r = await app.call('POST', `${S}/`, { body: { name, secret_type: 'API_KEY' } });
+    expect(r.status).toBe(201);
+    return r.body.id as string;
+  };
+
+  it('keeps the previous version readable until the last active consumer reads the new one, then retires it', async () => {
+    const id = await make('rot_moved');
+    expect((await read(id, 'svc-a')).status).toBe(200);
+    expect((await read(id, 'svc-b')).status).toBe(200);
+    expect((await app.call('POST', `${S}/${id}/rotate`)).status).toBe(200);
+
+    // svc-a moves; svc-b still reads version 1, which stays readable.
+    expect((await read(id, 'svc-a')).body.version).toBe(2);
+    expect((await read(id, 'svc-b', 1)).status).toBe(200);
+    await retire();
+    expect(await states(id)).toEqual({ 1: 'previous', 2: 'current' });
+    const history = (await app.call('GET', `${S}/${id}/rotations`)).body as { to_version: number; consumers: unknown }[];
+    expect(history[0]).toMatchObject({ to_version: 2, consumers: { active: 2, moved: 1 } });
+
+    // The last consumer moves: the next tick retires version 1 (history kept, audited).
+    expect((await read(id, 'svc-b')).body.version).toBe(2);
+    expect(((await app.call('GET', `${S}/${id}/rotations`)).body as { consumers: unknown }[])[0]!.consumers).toEqual({ active: 2, moved: 2 });
+    await retire();
+    expect(await states(id)).toEqual({ 1: 'retired', 2: 'current' });
+    // Readers no longer get it; an admin still can, by explicit version.
+    const gone = await read(id, 'svc-b', 1);
+    expect(gone.status).toBe(410);
+    expect(gone.body.message).toContain('retired');
+    expect((await app.call('GET', `${S}/${id}/value?version=1`)).status).toBe(200);
+    const pg = await connect(app.db.url);
+    try {
+      const rows = (await pg.query("SELECT actor, details FROM audit_events WHERE action = 'secret.version_retired' AND secret_id = $1", [id])).rows;
+      expect(rows).toEqual([{ actor: 'system:previous_version_retirement', details: { version: 1, current_version: 2, reason: 'consumers_moved' } }]);
+    } finally {
+      await pg.end();
+    }
+  });
+
+  it('retires the previous version when the grace period ends, per secret, even with consumers behind', async () => {
+    const id = await make('rot_grace');
+    const other = await make('rot_grace_default');
+    expect((await app.call('PATCH', `${S}/${id}`, { body: { grace_period_hours: 2 } })).body.grace_period_hours).toBe(2);
+    expect((await app.call('PATCH', `${S}/${id}`, { body: { grace_period_hours: -1 } })).status).toBe(400);
+    for (const s of [id, other]) {
+      expect((await read(s, 'svc-a')).status).toBe(200);
+      expect((await app.call('POST', `${S}/${s}/rotate`)).status).toBe(200);
+    }
+    clock.advance(2 * 3_600_000 - 1000);
+    await retire();
+    expect(await states(id)).toEqual({ 1: 'previous', 2: 'current' });
+    clock.advance(1000);
+    await retire();
+    // svc-a never moved: the grace period ended it anyway. The other secret's default (24 h) runs on.
+    expect(await states(id)).toEqual({ 1: 'retired', 2: 'current' });
+    expect(await states(other)).toEqual({ 1: 'previous', 2: 'current' });
+    clock.advance(22 * 3_600_000);
+    await retire();
+    expect(await states(other)).toEqual({ 1: 'retired', 2: 'current' });
+  });
+
+  it('a secret nobody reads keeps its previous version for the grace period', async () => {
+    const id = await make('rot_unread');
+    expect((await app.call('POST', `${S}/${id}/rotate`)).status).toBe(200);
+    await retire();
+    expect(await states(id)).toEqual({ 1: 'previous', 2: 'current' });
+  });
+
+  it('an emergency rotation raises an alert naming the consumers that had not read the new version', async () => {
+    const id = await make('rot_emergency');
+    expect((await read(id, 'svc-a')).status).toBe(200);
+    expect((await read(id, 'svc-b')).status).toBe(200);
+    const res = await app.call('POST', `${S}/${id}/rotate`, { body: { emergency: true, reason: 'leaked' } });
+    expect(res.status).toBe(200);
+    expect(await states(id)).toEqual({ 1: 'destroyed', 2: 'current' });
+    const alerts = (await app.call('GET', '/api/v1/alerts')).body.items as { kind: string; severity: string; details: Record<string, unknown> }[];
+    const alert = alerts.find((a) => a.kind === 'emergency_rotation' && a.details.secret_id === id);
+    expect(alert).toMatchObject({ severity: 'critical', details: { secret_name: 'rot_emergency', to_version: 2, consumers_not_moved: ['svc-a', 'svc-b'] } });
   });
 });

@@ -23,6 +23,8 @@ export class SecretResponseDto {
   @ApiProperty({ nullable: true, type: String }) next_rotation_at: string | null;
   @ApiProperty({ nullable: true, type: Number }) rotation_interval_days: number | null;
   @ApiProperty() rotation_status: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'Hours the previous version stays readable after a rotation; null: ROTATION_GRACE_PERIOD_HOURS' })
+  grace_period_hours: number | null;
   @ApiPropertyOptional({ nullable: true, type: Object }) rotator: Record<string, unknown> | null;
   @ApiPropertyOptional({ nullable: true, type: String }) deleted_at?: string | null;
   @ApiPropertyOptional({ description: 'GET /secrets/{id} only: consumers seen within CONSUMER_ACTIVE_DAYS, and how many of them read the current version' })
@@ -46,6 +48,7 @@ export class SecretResponseDto {
     dto.next_rotation_at = iso(s.nextRotationAt);
     dto.rotation_interval_days = s.rotationIntervalDays;
     dto.rotation_status = s.rotationStatus;
+    dto.grace_period_hours = s.gracePeriodHours ?? null;
     dto.rotator = s.rotator ? { ...s.rotator } : null;
     if (s.deletedAt) dto.deleted_at = iso(s.deletedAt);
     return dto;
@@ -68,7 +71,7 @@ export class SecretValueResponseDto {
 
 export class SecretVersionResponseDto {
   @ApiProperty() version: number;
-  @ApiProperty({ enum: ['current', 'previous', 'deprecated', 'pending', 'destroyed'] }) state: string;
+  @ApiProperty({ enum: ['current', 'previous', 'retired', 'deprecated', 'pending', 'destroyed'] }) state: string;
   @ApiProperty() created_at: string;
   @ApiProperty() created_by: string;
   @ApiProperty({ nullable: true, type: String }) destroyed_at: string | null;

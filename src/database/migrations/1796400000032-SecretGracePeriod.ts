@@ -1,0 +1,19 @@
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * Rotation that knows its consumers: a per-secret grace period for the previous version, and when
+ * the current previous version is retired at the latest (src/secrets/README.md, Versions).
+ */
+export class SecretGracePeriod1796400000032 implements MigrationInterface {
+  name = 'SecretGracePeriod1796400000032';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("ALTER TABLE \"secrets\" ADD \"grace_period_hours\" integer");
+    await queryRunner.query("ALTER TABLE \"secrets\" ADD \"previous_retire_at\" TIMESTAMP WITH TIME ZONE");
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query("ALTER TABLE \"secrets\" DROP COLUMN \"previous_retire_at\"");
+    await queryRunner.query("ALTER TABLE \"secrets\" DROP COLUMN \"grace_period_hours\"");
+  }
+}
