@@ -13,6 +13,8 @@ export type VersionState = 'current' | 'previous' | 'retired' | 'deprecated' | '
 @Entity('secret_versions')
 @Index('secret_versions_one_current', ['secretId'], { unique: true, where: "state = 'current'" })
 @Index('secret_versions_one_pending', ['secretId'], { unique: true, where: "state = 'pending'" })
+// The retirement loop looks for previous versions every minute on each replica.
+@Index('secret_versions_previous', ['secretId'], { where: "state = 'previous'" })
 export class SecretVersionEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   secretId: string;
