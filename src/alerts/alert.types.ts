@@ -7,6 +7,7 @@ export const AlertKind = {
   IntegrityFailure: 'integrity_failure',
   AuditChainBroken: 'audit_chain_broken',
   AccessPattern: 'access_pattern',
+  EmergencyRotation: 'emergency_rotation',
 } as const;
 export type AlertKind = (typeof AlertKind)[keyof typeof AlertKind];
 

@@ -8,6 +8,8 @@ export const AuditAction = {
   SecretRead: 'secret.read',
   SecretValueRead: 'secret.value_read',
   SecretVersionsRead: 'secret.versions_read',
+  SecretConsumersRead: 'secret.consumers_read',
+  SecretVersionRetired: 'secret.version_retired',
   SecretUpdated: 'secret.updated',
   SecretValueUpdated: 'secret.value_updated',
   SecretRotated: 'secret.rotated',

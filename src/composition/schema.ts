@@ -18,6 +18,7 @@ import { TaskEntity } from '../tasks/entities/task.entity.js';
 import { AuthFailureWindowEntity } from '../auth/entities/auth-failure-window.entity.js';
 import { AccessPolicyEntity } from '../policies/entities/access-policy.entity.js';
 import { AccessPoliciesVersionEntity } from '../policies/entities/access-policy-version.entity.js';
+import { SecretConsumerEntity } from '../secrets/entities/secret-consumer.entity.js';
 import type { DatabaseSchema } from '../database/data-source-options.js';
 import { Init1796002882711 } from '../database/migrations/1796002882711-Init.js';
 import { AuditAppendOnly1796100000000 } from '../database/migrations/1796100000000-AuditAppendOnly.js';
@@ -27,6 +28,8 @@ import { KeyChecks1796200000005 } from '../database/migrations/1796200000005-Key
 import { AuditSealer1796200000008 } from '../database/migrations/1796200000008-AuditSealer.js';
 import { RotationFailureCause1796200000014 } from '../database/migrations/1796200000014-RotationFailureCause.js';
 import { AccessPolicies1796300000021 } from '../database/migrations/1796300000021-AccessPolicies.js';
+import { SecretConsumers1796400000031 } from '../database/migrations/1796400000031-SecretConsumers.js';
+import { SecretGracePeriod1796400000032 } from '../database/migrations/1796400000032-SecretGracePeriod.js';
 
 /**
  * The schema, listed here at the composition root rather than in database/, so infrastructure
@@ -55,6 +58,7 @@ export const ENTITIES = [
   KeyCheckEntity,
   AccessPolicyEntity,
   AccessPoliciesVersionEntity,
+  SecretConsumerEntity,
 ];
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
@@ -67,6 +71,8 @@ export const MIGRATIONS: Function[] = [
   AuditSealer1796200000008,
   RotationFailureCause1796200000014,
   AccessPolicies1796300000021,
+  SecretConsumers1796400000031,
+  SecretGracePeriod1796400000032,
 ];
 
 /** What every DataSource of the service (app, CLIs, tests) maps and migrates. */

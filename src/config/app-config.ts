@@ -73,12 +73,16 @@ export class AppConfig {
     defaultRotationIntervalDays: number;
     deleteRetentionDays: number;
     versionsRetained: number;
+    /** A consumer that read a value within this many days counts as active (stale filter, gauge, retirement). */
+    consumerActiveDays: number;
   };
 
   readonly rotation: {
     enabled: boolean;
     maxAttempts: number;
     retryBaseDelayMs: number;
+    /** After a rotation the previous version stays readable this long (per secret: grace_period_hours). */
+    gracePeriodHours: number;
     /** An unfinished rotation not touched for this long was interrupted (crash) and is resumed. */
     resumeAfterSeconds: number;
   };
@@ -296,10 +300,12 @@ export function parseConfig(env: Env): AppConfig {
       defaultRotationIntervalDays: int(env, 'DEFAULT_ROTATION_INTERVAL_DAYS', 90, 1, 3650),
       deleteRetentionDays: int(env, 'SECRET_DELETE_RETENTION_DAYS', 30, 0, 3650),
       versionsRetained: int(env, 'SECRET_VERSIONS_RETAINED', 10, 2, 1000),
+      consumerActiveDays: int(env, 'CONSUMER_ACTIVE_DAYS', 7, 1, 365),
     },
     rotation: {
       enabled: bool(env, 'SECRET_ROTATION_ENABLED', true),
       maxAttempts: int(env, 'ROTATION_MAX_ATTEMPTS', 5, 1, 50),
+      gracePeriodHours: int(env, 'ROTATION_GRACE_PERIOD_HOURS', 24, 0, 8760),
       retryBaseDelayMs: int(env, 'ROTATION_RETRY_BASE_DELAY_MS', 1000, 0, 3_600_000),
       resumeAfterSeconds: int(env, 'ROTATION_RESUME_AFTER_SECONDS', 120, 1, 86_400),
     },

@@ -16,6 +16,7 @@ describe('jobSchedules', () => {
     expect(loopSchedules(parseConfig({}))).toEqual({
       rotation_recovery: { everyMs: 60_000, atBoot: true, enabled: true },
       audit_checkpoint: { everyMs: 300_000, atBoot: true, enabled: true },
+      previous_version_retirement: { everyMs: 60_000, atBoot: true, enabled: true },
     });
     expect(loopSchedules(parseConfig({ SECURITY_AUDIT_ENABLED: 'false' })).audit_checkpoint.enabled).toBe(false);
   });

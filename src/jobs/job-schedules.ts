@@ -17,7 +17,7 @@ export function jobSchedules(config: AppConfig): Record<string, string> {
 }
 
 /** Periodic loops run by LoopScheduler (providers marked `@PeriodicLoop(name)`). */
-export type LoopName = 'rotation_recovery' | 'audit_checkpoint';
+export type LoopName = 'rotation_recovery' | 'audit_checkpoint' | 'previous_version_retirement';
 
 export interface LoopSchedule {
   /** Interval between two ticks on this replica. */
@@ -39,6 +39,9 @@ export function loopSchedules(config: AppConfig): Record<LoopName, LoopSchedule>
     // verification is older than AUDIT_FULL_VERIFY_MINUTES (audit/checkpoints/audit-checkpointer.ts).
     // The interval bounds the window in which removing the newest sealed rows goes unnoticed.
     audit_checkpoint: { everyMs: 5 * 60_000, atBoot: true, enabled: config.audit.enabled },
+    // Retires previous versions whose grace period ended or whose consumers all read the new one
+    // (secrets/previous-version-retirement.ts); under each secret's row lock, so replicas agree.
+    previous_version_retirement: { everyMs: 60_000, atBoot: true, enabled: true },
   };
 }
 

@@ -2,8 +2,8 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { InjectMetric } from '@willsoto/nestjs-prometheus';
 import type { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { Clock } from '../clock/clock.js';
-import { JOB_NAMES } from '../config/index.js';
+import { addDays, Clock } from '../clock/clock.js';
+import { AppConfig, JOB_NAMES } from '../config/index.js';
 import type { VaultConnection } from '../vault/vault-client.js';
 import { VAULT_CONNECTION } from '../vault/vault.module.js';
 import { MetricName } from './metric-names.js';
@@ -20,6 +20,7 @@ interface FleetSnapshot {
   tasksRunning: number;
   oldestTaskAgeSeconds: number;
   audit: { valid: boolean | null; unsealed: number; lagSeconds: number };
+  consumersOnPrevious: number;
 }
 
 /**
@@ -50,6 +51,8 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
     @InjectMetric(MetricName.TasksOldestRunningAge) private readonly oldestTask: Gauge,
     @InjectMetric(MetricName.AuditUnsealedRows) private readonly unsealed: Gauge,
     @InjectMetric(MetricName.AuditSealLag) private readonly sealLag: Gauge,
+    @InjectMetric(MetricName.ConsumersOnPreviousVersion) private readonly consumersOnPrevious: Gauge,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -114,6 +117,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
     });
     on(this.unsealed, async (self) => self.unsealed.set((await self.read()).audit.unsealed));
     on(this.sealLag, async (self) => self.sealLag.set((await self.read()).audit.lagSeconds));
+    on(this.consumersOnPrevious, async (self) => self.consumersOnPrevious.set((await self.read()).consumersOnPrevious));
   }
 
   private read(): Promise<FleetSnapshot> {
@@ -130,7 +134,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
   private async query(): Promise<FleetSnapshot> {
     const now = this.clock.now();
     const q = <T>(sql: string, params: unknown[] = []) => this.dataSource.query(sql, params) as Promise<T>;
-    const [byTypeStore, [counts], jobs, findings, [report], [tasks], [audit]] = await Promise.all([
+    const [byTypeStore, [counts], jobs, findings, [report], [tasks], [audit], [consumers]] = await Promise.all([
       q<FleetSnapshot['byTypeStore']>('SELECT secret_type, store, count(*)::int AS n FROM secrets WHERE deleted_at IS NULL GROUP BY 1, 2'),
       q<{ expired: number; overdue: number; oldest: Date | null }[]>(
         `SELECT count(*) FILTER (WHERE expires_at <= $1)::int AS expired,
@@ -158,6 +162,11 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
                 u.n AS unsealed, extract(epoch FROM clock_timestamp() - u.oldest)::float8 AS lag
          FROM (SELECT count(*)::int AS n, min(inserted_at) AS oldest FROM audit_events WHERE seq IS NULL) u`,
       ),
+      q<{ n: number }[]>(
+        `SELECT count(*)::int AS n FROM secret_consumers c JOIN secrets s ON s.id = c.secret_id
+         WHERE s.deleted_at IS NULL AND c.last_version < s.current_version AND c.last_read_at >= $1`,
+        [addDays(now, -this.config.secrets.consumerActiveDays)],
+      ),
     ]);
     return {
       byTypeStore,
@@ -174,6 +183,7 @@ export class FleetGauges implements OnModuleInit, OnApplicationShutdown {
         unsealed: audit?.unsealed ?? 0,
         lagSeconds: Math.max(0, audit?.lag ?? 0),
       },
+      consumersOnPrevious: consumers?.n ?? 0,
     };
   }
 }

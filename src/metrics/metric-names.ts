@@ -21,4 +21,5 @@ export const MetricName = {
   TasksRunning: 'tasks_running',
   AuditWriteFailures: 'audit_write_failures_total',
   TasksOldestRunningAge: 'tasks_oldest_running_age_seconds',
+  ConsumersOnPreviousVersion: 'secret_consumers_on_previous_version',
 } as const;

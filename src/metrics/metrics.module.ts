@@ -43,6 +43,10 @@ const providers = [
   makeGaugeProvider({ name: MetricName.VaultUp, help: '1 when Vault answered the last health check (absent without Vault)' }),
   // Fleet-wide gauges: their values are computed from PostgreSQL at scrape time (see FleetGauges).
   makeGaugeProvider({ name: MetricName.ExpiredSecrets, help: 'Live secrets past their expiry' }),
+  makeGaugeProvider({
+    name: MetricName.ConsumersOnPreviousVersion,
+    help: 'Consumers (secret, sub) seen within CONSUMER_ACTIVE_DAYS whose last read was of a version older than the current one',
+  }),
   makeGaugeProvider({ name: MetricName.SecretsTotal, help: 'Live secrets, by type and store', labelNames: ['type', 'store'] }),
   makeGaugeProvider({ name: MetricName.RotationOverdue, help: 'Live secrets whose next rotation is past' }),
   makeGaugeProvider({ name: MetricName.OldestRotationAge, help: 'Seconds since the least recently rotated live secret was rotated (or created)' }),

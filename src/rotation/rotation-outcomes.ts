@@ -14,6 +14,7 @@ import type { SecretEntity } from '../secrets/entities/secret.entity.js';
 import type { SecretVersionEntity } from '../secrets/entities/secret-version.entity.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
+import { SecretConsumers } from '../secrets/secret-consumers.service.js';
 import type { RotationHooks } from './attempt-context.js';
 import type { RotationEntity } from './entities/rotation.entity.js';
 import { RotationRecords } from './rotation-records.js';
@@ -39,6 +40,7 @@ export class RotationOutcomes {
     private readonly metrics: Metrics,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly consumers: SecretConsumers,
     @Optional() private readonly alerts?: SecurityAlerts,
   ) {}
 
@@ -70,7 +72,25 @@ export class RotationOutcomes {
     });
     await hooks.finished?.(tx, rotation);
     this.metrics.rotationSucceeded();
+    if (rotation.emergency) await this.alertEmergency(tx, secret, rotation, row.version, now);
     return rotation;
+  }
+
+  /**
+   * An emergency rotation destroyed the old value at once: whoever still holds it is broken now.
+   * The alert names the active consumers that had not read the new version (at most 100).
+   */
+  private async alertEmergency(tx: EntityManager, secret: SecretEntity, rotation: RotationEntity, version: number, now: Date): Promise<void> {
+    const behind = await this.consumers.notOn(tx, secret.id, version, now);
+    await this.alerts
+      ?.raise({
+        kind: AlertKind.EmergencyRotation,
+        severity: 'critical',
+        summary: `Emergency rotation of secret ${secret.name}: ${behind.length} consumer(s) had not read version ${version}${behind.length ? ` (${behind.join(', ')})` : ''}`,
+        details: { secret_id: secret.id, secret_name: secret.name, rotation_id: rotation.id, to_version: version, consumers_not_moved: behind },
+        dedupeKey: `emergency_rotation:${rotation.id}`,
+      })
+      .catch(() => undefined);
   }
 
   async fail(rotation: RotationEntity, failure: RotationFailure, actor: Actor, hooks: RotationHooks): Promise<RotationEntity> {

@@ -10,6 +10,8 @@ import { secretNotFound } from '../secrets/secrets.errors.js';
 import { SecretsRepository } from '../secrets/secrets.repository.js';
 import { SecretVersions } from '../secrets/secret-versions.service.js';
 import { SecretStores } from '../secrets/store/secret-stores.js';
+import { SecretConsumers } from '../secrets/secret-consumers.service.js';
+import { Clock } from '../clock/clock.js';
 import type { RotateOptions, RotationContext, RotationHooks, RotationRequest } from './attempt-context.js';
 import { DryRunResponseDto, RotationResponseDto } from './dto/rotation-response.dto.js';
 import type { RotationEntity, RotationTrigger } from './entities/rotation.entity.js';
@@ -46,6 +48,8 @@ export class RotationService {
     private readonly staged: StagedRotation,
     private readonly recovery: RotationResume,
     private readonly retries: RotationRetries,
+    private readonly consumers: SecretConsumers,
+    private readonly clock: Clock,
   ) {}
 
   async rotate(
@@ -122,7 +126,15 @@ export class RotationService {
   async history(secretId: string): Promise<RotationResponseDto[]> {
     const secret = await this.loadLive(secretId);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
-    return (await this.records.history(secretId)).map((r) => RotationResponseDto.from(r));
+    const rotations = await this.records.history(secretId);
+    const versions = [...new Set(rotations.flatMap((r) => (r.status === 'completed' && r.toVersion !== null ? [r.toVersion] : [])))];
+    const moved = await this.consumers.movedTo(this.uow.manager(), secret.id, versions, this.clock.now());
+    return rotations.map((r) => {
+      const dto = RotationResponseDto.from(r);
+      const counts = r.toVersion !== null && r.status === 'completed' ? moved.get(r.toVersion) : undefined;
+      if (counts) dto.consumers = counts;
+      return dto;
+    });
   }
 
   /** Picks up rotations a crash left unfinished (not touched for ROTATION_RESUME_AFTER_SECONDS). */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { Clock } from '../clock/clock.js';
+import { AppConfig } from '../config/index.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import { SecretCipher } from '../crypto/secret-cipher.service.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
@@ -33,6 +34,7 @@ export class SecretVersions {
     private readonly clock: Clock,
     private readonly uow: UnitOfWork,
     private readonly secrets: SecretsRepository,
+    private readonly config: AppConfig,
   ) {}
 
   /**
@@ -59,6 +61,7 @@ export class SecretVersions {
 
     const now = this.clock.now();
     if (state === 'current') await this.demote(tx, secret, options.revokePrevious ?? false);
+    const retireAt = options.revokePrevious ? null : this.retireAt(secret, now);
     const row = tx.getRepository(SecretVersionEntity).create({
       secretId: secret.id,
       version,
@@ -73,7 +76,8 @@ export class SecretVersions {
     });
     await tx.getRepository(SecretVersionEntity).insert(row);
     if (state === 'current') {
-      await this.secrets.setCurrentVersion(tx, secret.id, version, storeVersion, now);
+      await this.secrets.setCurrentVersion(tx, secret.id, version, storeVersion, now, retireAt);
+      secret.previousRetireAt = retireAt;
       secret.currentVersion = version;
       secret.currentStoreVersion = storeVersion;
       secret.updatedAt = now;
@@ -125,7 +129,9 @@ export class SecretVersions {
     await this.demote(tx, secret, options.revokePrevious ?? false);
     await tx.query("UPDATE secret_versions SET state = 'current' WHERE secret_id = $1 AND version = $2", [secret.id, row.version]);
     row.state = 'current';
-    await this.secrets.setCurrentVersion(tx, secret.id, row.version, row.storeVersion, now);
+    const retireAt = options.revokePrevious ? null : this.retireAt(secret, now);
+    await this.secrets.setCurrentVersion(tx, secret.id, row.version, row.storeVersion, now, retireAt);
+    secret.previousRetireAt = retireAt;
     secret.currentVersion = row.version;
     secret.currentStoreVersion = row.storeVersion;
     secret.updatedAt = now;
@@ -146,6 +152,12 @@ export class SecretVersions {
         [secret.id],
       );
     }
+  }
+
+  /** The end of the grace period of a version demoted to previous now (per secret, else ROTATION_GRACE_PERIOD_HOURS). */
+  private retireAt(secret: SecretEntity, now: Date): Date {
+    const hours = secret.gracePeriodHours ?? this.config.rotation.gracePeriodHours;
+    return new Date(now.getTime() + hours * 3_600_000);
   }
 
   /** A secret's staged versions (a staged rotation's; more than one only after a crash). */

@@ -6,6 +6,10 @@ import { SecretVersionEntity } from './entities/secret-version.entity.js';
 import { SecretsService } from './secrets.service.js';
 import { lockSecretRow, SecretsRepository } from './secrets.repository.js';
 import { SecretVersions } from './secret-versions.service.js';
+import { SecretConsumers } from './secret-consumers.service.js';
+import { AuditAction } from '../audit-log/audit-catalogue.js';
+import { AuditLog } from '../audit-log/audit-log.service.js';
+import { systemActor } from '../auth/auth.types.js';
 
 export interface DueSecret {
   id: string;
@@ -34,6 +38,8 @@ export class SecretsMaintenance {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly repository: SecretsRepository,
+    private readonly consumers: SecretConsumers,
+    private readonly audit: AuditLog,
   ) {}
 
   /**
@@ -65,13 +71,62 @@ export class SecretsMaintenance {
     )) as { id: string; name: string; expires_at: Date }[];
   }
 
+  /**
+   * Retires `previous` versions (the `previous_version_retirement` loop): when the grace period
+   * ended (secrets.previous_retire_at), or when every consumer seen within CONSUMER_ACTIVE_DAYS
+   * read the current version (at least one did: with no consumer seen, only the grace period
+   * ends it). Candidates come from one query; each is retired under its secret's row lock, so a
+   * rotation in between (which moves previous on itself) wins. Returns how many were retired.
+   */
+  async retirePreviousVersions(now: Date): Promise<number> {
+    const activeSince = this.consumers.activeSince(now);
+    const candidates = (await this.uow.manager().query(
+      `SELECT v.secret_id, v.version, (s.previous_retire_at IS NOT NULL AND s.previous_retire_at <= $1) AS grace_ended
+       FROM secret_versions v JOIN secrets s ON s.id = v.secret_id
+       WHERE v.state = 'previous' AND s.deleted_at IS NULL AND (
+         s.previous_retire_at <= $1
+         OR (EXISTS (SELECT 1 FROM secret_consumers c WHERE c.secret_id = s.id AND c.last_read_at >= $2 AND c.last_version >= s.current_version)
+             AND NOT EXISTS (SELECT 1 FROM secret_consumers c WHERE c.secret_id = s.id AND c.last_read_at >= $2 AND c.last_version < s.current_version)))
+       ORDER BY v.secret_id LIMIT 500`,
+      [now, activeSince],
+    )) as { secret_id: string; version: number; grace_ended: boolean }[];
+    let retired = 0;
+    for (const c of candidates) {
+      try {
+        retired += await this.uow.run(async (tx) => {
+          const secret = await lockSecretRow(tx, c.secret_id);
+          if (!secret) return 0;
+          const done = (await tx.query("UPDATE secret_versions SET state = 'retired' WHERE secret_id = $1 AND version = $2 AND state = 'previous' RETURNING version", [
+            c.secret_id,
+            c.version,
+          ])) as unknown[];
+          if (done.length === 0) return 0;
+          const actor = systemActor('previous_version_retirement');
+          await this.audit.record({
+            actor: actor.sub,
+            roles: actor.roles,
+            action: AuditAction.SecretVersionRetired,
+            outcome: 'success',
+            secretId: secret.id,
+            secretName: secret.name,
+            details: { version: c.version, current_version: secret.currentVersion, reason: c.grace_ended ? 'grace_period_ended' : 'consumers_moved' },
+          });
+          return 1;
+        });
+      } catch (e) {
+        this.logger.error(`retiring version ${c.version} of ${c.secret_id} failed: ${(e as Error).message}`);
+      }
+    }
+    return retired;
+  }
+
   async cleanupOldVersions(): Promise<Record<string, number | string>> {
     const keep = this.config.secrets.versionsRetained;
     const surplus = (await this.uow.manager().query(
       `SELECT secret_id, array_agg(version ORDER BY version) AS versions FROM (
          SELECT secret_id, version, state, row_number() OVER (PARTITION BY secret_id ORDER BY version DESC) AS rn
-         FROM secret_versions WHERE state IN ('current', 'previous', 'deprecated')) v
-       WHERE rn > $1 AND state = 'deprecated'
+         FROM secret_versions WHERE state IN ('current', 'previous', 'retired', 'deprecated')) v
+       WHERE rn > $1 AND state IN ('retired', 'deprecated')
        GROUP BY secret_id`,
       [keep],
     )) as { secret_id: string; versions: number[] }[];
@@ -85,7 +140,7 @@ export class SecretsMaintenance {
           const rows = await tx
             .getRepository(SecretVersionEntity)
             .createQueryBuilder('v')
-            .where("v.secret_id = :id AND v.version = ANY(:versions) AND v.state = 'deprecated'", { id: secretId, versions })
+            .where("v.secret_id = :id AND v.version = ANY(:versions) AND v.state IN ('retired', 'deprecated')", { id: secretId, versions })
             .getMany();
           await this.versions.destroy(tx, secret, rows);
           return rows.length;

@@ -16,6 +16,7 @@ import { CreateSecretDto } from './dto/create-secret.dto.js';
 import { ListSecretsQuery } from './dto/list-secrets.query.js';
 import { PutValueDto } from './dto/put-value.dto.js';
 import {
+  SecretConsumersResponseDto,
   SecretListResponseDto,
   SecretResponseDto,
   SecretTypeResponseDto,
@@ -103,8 +104,22 @@ export class SecretsController {
   @ApiQuery({ name: 'version', required: false, type: Number })
   @ApiResponse({ status: 200, type: SecretValueResponseDto })
   @ApiResponse({ status: 410, description: 'That version was destroyed' })
-  value(@SecretIdParam() id: string, @Query() query: ValueQuery, @CurrentPolicyScope() scope: PolicyScope | undefined): Promise<SecretValueResponseDto> {
-    return this.secrets.readValue(id, query.version, scope?.policies[0]?.name);
+  value(
+    @SecretIdParam() id: string,
+    @Query() query: ValueQuery,
+    @CurrentActor() actor: Actor,
+    @CurrentPolicyScope() scope: PolicyScope | undefined,
+  ): Promise<SecretValueResponseDto> {
+    return this.secrets.readValue(id, actor.sub, query.version, scope?.policies[0]?.name);
+  }
+
+  @Get(':id/consumers')
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.SecretConsumersRead, { secretParam: 'id' })
+  @ApiOperation({ summary: 'Who reads the value (token sub), the version each last read, first and last read, read count' })
+  @ApiResponse({ status: 200, type: SecretConsumersResponseDto })
+  consumers(@SecretIdParam() id: string): Promise<SecretConsumersResponseDto> {
+    return this.secrets.listConsumers(id);
   }
 
   @Get(':id/versions')

@@ -12,6 +12,8 @@ import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretRestore } from './secret-restore.js';
 import { SecretsService } from './secrets.service.js';
 import { SecretVersions } from './secret-versions.service.js';
+import { SecretConsumers } from './secret-consumers.service.js';
+import { PreviousVersionRetirement } from './previous-version-retirement.js';
 import { LocalSecretStore } from './store/local-secret-store.js';
 import { SecretStore } from './store/secret-store.port.js';
 import { SecretStores } from './store/secret-stores.js';
@@ -63,13 +65,15 @@ const VAULT_STORE = Symbol('VAULT_STORE');
     RotatorRulesSlot,
     SecretRestore,
     SecretVersions,
+    SecretConsumers,
     SecretsService,
     SecretsMaintenance,
+    PreviousVersionRetirement,
     CleanupOldSecretVersionsJob,
     KeyRewrapService,
     KeyRewrapTaskHandler,
     KeyCheck,
   ],
-  exports: [RotatorRulesSlot, SecretRestore, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretStores, SecretStore],
+  exports: [RotatorRulesSlot, SecretRestore, KeyCheck, SecretsService, SecretsRepository, SecretsMaintenance, SecretVersions, SecretConsumers, SecretStores, SecretStore],
 })
 export class SecretsModule {}

@@ -66,8 +66,15 @@ export class SecretsRepository {
     return secret && !secret.deletedAt ? secret : null;
   }
 
-  async setCurrentVersion(tx: EntityManager, id: string, version: number, storeVersion: number, now: Date): Promise<void> {
-    await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4 WHERE id = $1', [id, version, storeVersion, now]);
+  /** `previousRetireAt`: when the version just demoted to previous is retired at the latest (null: none is previous). */
+  async setCurrentVersion(tx: EntityManager, id: string, version: number, storeVersion: number, now: Date, previousRetireAt: Date | null): Promise<void> {
+    await tx.query('UPDATE secrets SET current_version = $2, current_store_version = $3, updated_at = $4, previous_retire_at = $5 WHERE id = $1', [
+      id,
+      version,
+      storeVersion,
+      now,
+      previousRetireAt,
+    ]);
   }
 
   async setCurrentStoreVersion(tx: EntityManager, id: string, storeVersion: number): Promise<void> {

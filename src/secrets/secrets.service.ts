@@ -25,6 +25,7 @@ import { CreateSecretDto } from './dto/create-secret.dto.js';
 import type { ListSecretsQuery } from './dto/list-secrets.query.js';
 import type { PutValueDto } from './dto/put-value.dto.js';
 import {
+  SecretConsumersResponseDto,
   SecretListResponseDto,
   SecretResponseDto,
   type SecretTypeResponseDto,
@@ -40,6 +41,7 @@ import { newSecretId } from './secret-id.js';
 import { lockSecretRow } from './secrets.repository.js';
 import { RotatorRulesSlot } from './rotator-rules.js';
 import { SecretVersions } from './secret-versions.service.js';
+import { SecretConsumers } from './secret-consumers.service.js';
 import { SecretStores } from './store/secret-stores.js';
 import type { PolicyScope } from '../policies/policy-gate.js';
 import { whereSelectedBy } from '../policies/policy-evaluation.js';
@@ -59,6 +61,7 @@ export class SecretsService {
     private readonly metrics: Metrics,
     private readonly audit: AuditLog,
     private readonly rotatorRules: RotatorRulesSlot,
+    private readonly consumers: SecretConsumers,
   ) {}
 
   types(): SecretTypeResponseDto[] {
@@ -134,6 +137,7 @@ export class SecretsService {
       const at = tag.indexOf(':');
       qb.andWhere(`s.tags @> :tag${i}::jsonb`, { [`tag${i}`]: JSON.stringify({ [tag.slice(0, at)]: tag.slice(at + 1) }) });
     }
+    if (q.stale_consumers) qb.andWhere(SecretConsumers.staleCondition('s'), { activeSince: this.consumers.activeSince(this.clock.now()) });
     if (scope) whereSelectedBy(qb, 's', scope.policies);
     if (q.cursor) {
       const pos = decodeCursor(q.cursor);
@@ -149,11 +153,26 @@ export class SecretsService {
   }
 
   async get(id: string): Promise<SecretResponseDto> {
-    return SecretResponseDto.from(await this.findLive(this.uow.manager(), id));
+    const tx = this.uow.manager();
+    const secret = await this.findLive(tx, id);
+    const dto = SecretResponseDto.from(secret);
+    dto.consumers = await this.consumers.counts(tx, secret.id, secret.currentVersion, this.clock.now());
+    return dto;
   }
 
-  /** `grantedBy`: the access policy that let a reader in, named in the audit row. */
-  async readValue(id: string, version?: number, grantedBy?: string): Promise<SecretValueResponseDto> {
+  /** Each consumer of a secret (token `sub`) with the version it last read. */
+  async listConsumers(id: string): Promise<SecretConsumersResponseDto> {
+    const tx = this.uow.manager();
+    const secret = await this.findLive(tx, id);
+    const rows = await this.consumers.list(tx, secret.id);
+    return SecretConsumersResponseDto.from(secret, rows, this.consumers.activeSince(this.clock.now()));
+  }
+
+  /**
+   * `consumer`: the caller's `sub`, recorded with the version it received (one upsert, see
+   * SecretConsumers.record). `grantedBy`: the access policy that let a reader in, named in the audit row.
+   */
+  async readValue(id: string, consumer: string, version?: number, grantedBy?: string): Promise<SecretValueResponseDto> {
     const tx = this.uow.manager();
     const found = await this.versions.locate(tx, id, version);
     if (!found) throw secretNotFound(id);
@@ -162,7 +181,12 @@ export class SecretsService {
       secretName: found.name,
       details: { version: version ?? found.current_version, ...(grantedBy ? { policy: grantedBy } : {}) },
     });
+    // A retired previous version is history: readers (policy-granted) no longer get it.
+    if (grantedBy && found.state === 'retired') {
+      throw new DomainError(DomainErrorCode.Gone, `version ${found.version} of secret ${found.id} was retired after a rotation; read the current version`);
+    }
     const value = await this.versions.serve(tx, found, version);
+    await this.consumers.record(tx, found.id, consumer, found.version!, this.clock.now());
     this.metrics.secretAccessed();
     return { id: found.id, name: found.name, secret_type: found.secret_type, version: found.version!, value };
   }
@@ -179,6 +203,7 @@ export class SecretsService {
       const secret = await this.findLive(tx, id, true);
       if (dto.tags !== undefined) secret.tags = dto.tags;
       if (dto.description !== undefined) secret.description = dto.description;
+      if (dto.grace_period_hours !== undefined) secret.gracePeriodHours = dto.grace_period_hours;
       if (dto.expires_at !== undefined) secret.expiresAt = dto.expires_at === null ? null : new Date(dto.expires_at);
       if (dto.rotator !== undefined) {
         if (dto.rotator) await this.checkRotator(tx, secret.secretType as SecretType, dto.rotator as RotatorConfig);
@@ -240,6 +265,7 @@ export class SecretsService {
   async purgeLocked(tx: EntityManager, secret: SecretEntity): Promise<void> {
     await this.versions.storeCall(() => this.stores.for(secret.store).purge(tx, secret.id));
     await tx.getRepository(SecretVersionEntity).delete({ secretId: secret.id });
+    await this.consumers.forget(tx, secret.id);
     await tx.getRepository(SecretEntity).delete({ id: secret.id });
   }
 
@@ -311,6 +337,8 @@ export class SecretsService {
       rotationIntervalDays: interval,
       rotationStatus: 'none',
       rotator: dto.rotator ? ({ ...dto.rotator } as RotatorConfig) : null,
+      gracePeriodHours: null,
+      previousRetireAt: null,
       deletedAt: null,
       deletedBy: null,
       purgeAfter: null,

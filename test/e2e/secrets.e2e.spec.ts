@@ -50,7 +50,8 @@ describe('secrets API (local store)', () => {
     expect(value.body).toEqual({ id: res.body.id, name: 'openai_api_key', secret_type: 'API_KEY', version: 1, value: 'sk-1234567890abcdef' });
 
     const details = await app.call('GET', `${S}/${res.body.id}`);
-    expect(details.body).toEqual(res.body);
+    // The details add the consumer counts: the admin's read above made one, on the current version.
+    expect(details.body).toEqual({ ...res.body, consumers: { active: 1, on_current: 1 } });
   });
 
   it("lists with the spec's filters", async () => {

@@ -30,7 +30,7 @@ export class AlertDeliveryDto {
 
 export class AlertDto {
   @ApiProperty({ example: 'alr_3kT9x0bq4hD2mZ1yWc8pLr5e' }) id: string;
-  @ApiProperty({ enum: ['rotation_failed', 'secrets_expired', 'secret_expiring', 'integrity_failure', 'audit_chain_broken', 'access_pattern'] })
+  @ApiProperty({ enum: ['rotation_failed', 'secrets_expired', 'secret_expiring', 'integrity_failure', 'audit_chain_broken', 'access_pattern', 'emergency_rotation'] })
   kind: string;
   @ApiProperty({ enum: ['info', 'warning', 'critical'] }) severity: string;
   @ApiProperty() summary: string;

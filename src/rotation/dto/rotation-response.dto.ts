@@ -20,6 +20,11 @@ export class RotationResponseDto {
   @ApiProperty() created_at: string;
   @ApiProperty({ nullable: true, type: String }) started_at: string | null;
   @ApiProperty({ nullable: true, type: String }) finished_at: string | null;
+  @ApiProperty({
+    required: false,
+    description: 'History of a completed rotation: consumers seen within CONSUMER_ACTIVE_DAYS, and how many have read to_version (or later)',
+  })
+  consumers?: { active: number; moved: number };
 
   static from(r: RotationEntity): RotationResponseDto {
     return Object.assign(new RotationResponseDto(), {

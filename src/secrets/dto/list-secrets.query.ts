@@ -40,4 +40,10 @@ export class ListSecretsQuery extends PageQuery {
   @IsOptional()
   @IsIn(ROTATION_STATUSES as unknown as string[])
   rotation_status?: string;
+
+  @ApiPropertyOptional({ description: 'Only secrets that a consumer seen within CONSUMER_ACTIVE_DAYS still reads at a non-current version' })
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  stale_consumers?: boolean;
 }

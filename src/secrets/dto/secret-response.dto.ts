@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { SecretEntity } from '../entities/secret.entity.js';
 import type { SecretVersionEntity } from '../entities/secret-version.entity.js';
+import type { ConsumerRow } from '../secret-consumers.service.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -22,8 +23,12 @@ export class SecretResponseDto {
   @ApiProperty({ nullable: true, type: String }) next_rotation_at: string | null;
   @ApiProperty({ nullable: true, type: Number }) rotation_interval_days: number | null;
   @ApiProperty() rotation_status: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'Hours the previous version stays readable after a rotation; null: ROTATION_GRACE_PERIOD_HOURS' })
+  grace_period_hours: number | null;
   @ApiPropertyOptional({ nullable: true, type: Object }) rotator: Record<string, unknown> | null;
   @ApiPropertyOptional({ nullable: true, type: String }) deleted_at?: string | null;
+  @ApiPropertyOptional({ description: 'GET /secrets/{id} only: consumers seen within CONSUMER_ACTIVE_DAYS, and how many of them read the current version' })
+  consumers?: { active: number; on_current: number };
 
   static from(s: SecretEntity): SecretResponseDto {
     const dto = new SecretResponseDto();
@@ -43,6 +48,7 @@ export class SecretResponseDto {
     dto.next_rotation_at = iso(s.nextRotationAt);
     dto.rotation_interval_days = s.rotationIntervalDays;
     dto.rotation_status = s.rotationStatus;
+    dto.grace_period_hours = s.gracePeriodHours ?? null;
     dto.rotator = s.rotator ? { ...s.rotator } : null;
     if (s.deletedAt) dto.deleted_at = iso(s.deletedAt);
     return dto;
@@ -65,7 +71,7 @@ export class SecretValueResponseDto {
 
 export class SecretVersionResponseDto {
   @ApiProperty() version: number;
-  @ApiProperty({ enum: ['current', 'previous', 'deprecated', 'pending', 'destroyed'] }) state: string;
+  @ApiProperty({ enum: ['current', 'previous', 'retired', 'deprecated', 'pending', 'destroyed'] }) state: string;
   @ApiProperty() created_at: string;
   @ApiProperty() created_by: string;
   @ApiProperty({ nullable: true, type: String }) destroyed_at: string | null;
@@ -77,6 +83,38 @@ export class SecretVersionResponseDto {
     dto.created_at = v.createdAt.toISOString();
     dto.created_by = v.createdBy;
     dto.destroyed_at = iso(v.destroyedAt);
+    return dto;
+  }
+}
+
+export class SecretConsumerDto {
+  @ApiProperty({ description: 'The reader: the token sub' }) sub: string;
+  @ApiProperty({ description: 'The version it received on its last read' }) last_version: number;
+  @ApiProperty() on_current_version: boolean;
+  @ApiProperty({ description: 'Seen within CONSUMER_ACTIVE_DAYS' }) active: boolean;
+  @ApiProperty() first_read_at: string;
+  @ApiProperty() last_read_at: string;
+  @ApiProperty() read_count: number;
+}
+
+export class SecretConsumersResponseDto {
+  @ApiProperty() secret_id: string;
+  @ApiProperty() current_version: number;
+  @ApiProperty({ type: [SecretConsumerDto], description: 'Most recent reader first (at most 1000)' }) consumers: SecretConsumerDto[];
+
+  static from(s: SecretEntity, rows: ConsumerRow[], activeSince: Date): SecretConsumersResponseDto {
+    const dto = new SecretConsumersResponseDto();
+    dto.secret_id = s.id;
+    dto.current_version = s.currentVersion;
+    dto.consumers = rows.map((r) => ({
+      sub: r.sub,
+      last_version: r.last_version,
+      on_current_version: r.last_version >= s.currentVersion,
+      active: new Date(r.last_read_at) >= activeSince,
+      first_read_at: new Date(r.first_read_at).toISOString(),
+      last_read_at: new Date(r.last_read_at).toISOString(),
+      read_count: Number(r.read_count),
+    }));
     return dto;
   }
 }

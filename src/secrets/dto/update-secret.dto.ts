@@ -25,6 +25,13 @@ export class UpdateSecretDto {
   @Max(3650)
   rotation_interval_days?: number;
 
+  @ApiPropertyOptional({ nullable: true, minimum: 0, maximum: 8760, description: 'Hours the previous version stays readable after a rotation; null: ROTATION_GRACE_PERIOD_HOURS' })
+  @ValidateIf((o: UpdateSecretDto) => o.grace_period_hours !== null && o.grace_period_hours !== undefined)
+  @IsInt()
+  @Min(0)
+  @Max(8760)
+  grace_period_hours?: number | null;
+
   @ApiPropertyOptional({ nullable: true, format: 'date-time' })
   @ValidateIf((o: UpdateSecretDto) => o.expires_at !== null && o.expires_at !== undefined)
   @IsTimestamp()

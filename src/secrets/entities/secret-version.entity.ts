@@ -2,15 +2,19 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
 /**
  * current: served by default; previous: the one before, still readable (grace period);
+ * retired: a previous version whose grace period ended or whose consumers all moved on (history;
+ * readers get 410, an admin may still read it by explicit version);
  * deprecated: older, readable by explicit version; pending: staged by a rotation, not yet served;
  * destroyed: payload irrecoverably removed.
  */
-export type VersionState = 'current' | 'previous' | 'deprecated' | 'pending' | 'destroyed';
+export type VersionState = 'current' | 'previous' | 'retired' | 'deprecated' | 'pending' | 'destroyed';
 
 /** Metadata of one version of a secret (both stores). The payload is in the store. */
 @Entity('secret_versions')
 @Index('secret_versions_one_current', ['secretId'], { unique: true, where: "state = 'current'" })
 @Index('secret_versions_one_pending', ['secretId'], { unique: true, where: "state = 'pending'" })
+// The retirement loop looks for previous versions every minute on each replica.
+@Index('secret_versions_previous', ['secretId'], { where: "state = 'previous'" })
 export class SecretVersionEntity {
   @PrimaryColumn({ type: 'varchar', length: 40 })
   secretId: string;

@@ -161,6 +161,14 @@ export class SecretEntity {
   @Column({ type: 'integer', nullable: true })
   rotationIntervalDays: number | null;
 
+  /** How long the previous version stays readable after a rotation; null: ROTATION_GRACE_PERIOD_HOURS. */
+  @Column({ type: 'integer', nullable: true })
+  gracePeriodHours: number | null;
+
+  /** When the current `previous` version is retired at the latest (set when a version is demoted to previous). */
+  @Column({ type: 'timestamptz', nullable: true })
+  previousRetireAt: Date | null;
+
   @Column({ type: 'varchar', length: 16, default: 'none' })
   rotationStatus: RotationStatus;
 
