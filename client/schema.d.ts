@@ -306,6 +306,23 @@ export interface paths {
         patch: operations["Secrets_update"];
         trace?: never;
     };
+    "/api/v1/secrets/{id}/consumers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Who reads the value (token sub), the version each last read, first and last read, read count */
+        get: operations["Secrets_consumers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/secrets/{id}/restore": {
         parameters: {
             query?: never;
@@ -599,7 +616,7 @@ export interface components {
             /** @example alr_3kT9x0bq4hD2mZ1yWc8pLr5e */
             id: string;
             /** @enum {string} */
-            kind: "rotation_failed" | "secrets_expired" | "secret_expiring" | "integrity_failure" | "audit_chain_broken" | "access_pattern";
+            kind: "rotation_failed" | "secrets_expired" | "secret_expiring" | "integrity_failure" | "audit_chain_broken" | "access_pattern" | "emergency_rotation";
             occurred_at: string;
             /** @enum {string} */
             severity: "info" | "warning" | "critical";
@@ -1029,6 +1046,8 @@ export interface components {
         };
         RotationResponseDto: {
             attempts: number;
+            /** @description History of a completed rotation: consumers seen within CONSUMER_ACTIVE_DAYS, and how many have read to_version (or later) */
+            consumers?: Record<string, never>;
             created_at: string;
             emergency: boolean;
             finished_at: string | null;
@@ -1135,18 +1154,40 @@ export interface components {
              */
             validity_days?: number;
         };
+        SecretConsumerDto: {
+            /** @description Seen within CONSUMER_ACTIVE_DAYS */
+            active: boolean;
+            first_read_at: string;
+            last_read_at: string;
+            /** @description The version it received on its last read */
+            last_version: number;
+            on_current_version: boolean;
+            read_count: number;
+            /** @description The reader: the token sub */
+            sub: string;
+        };
+        SecretConsumersResponseDto: {
+            /** @description Most recent reader first (at most 1000) */
+            consumers: components["schemas"]["SecretConsumerDto"][];
+            current_version: number;
+            secret_id: string;
+        };
         SecretListResponseDto: {
             items: components["schemas"]["SecretResponseDto"][];
             /** @description Pass as cursor for the next page; null on the last page */
             next_cursor: string | null;
         };
         SecretResponseDto: {
+            /** @description GET /secrets/{id} only: consumers seen within CONSUMER_ACTIVE_DAYS, and how many of them read the current version */
+            consumers?: Record<string, never>;
             created_at: string;
             created_by: string;
             deleted_at?: string | null;
             description: string | null;
             encrypt_locally: boolean;
             expires_at: string | null;
+            /** @description Hours the previous version stays readable after a rotation; null: ROTATION_GRACE_PERIOD_HOURS */
+            grace_period_hours: number | null;
             id: string;
             last_rotated_at: string | null;
             name: string;
@@ -1230,7 +1271,7 @@ export interface components {
             created_by: string;
             destroyed_at: string | null;
             /** @enum {string} */
-            state: "current" | "previous" | "deprecated" | "pending" | "destroyed";
+            state: "current" | "previous" | "retired" | "deprecated" | "pending" | "destroyed";
             version: number;
         };
         TaskAcceptedDto: {
@@ -1268,6 +1309,8 @@ export interface components {
             description?: Record<string, never> | null;
             /** Format: date-time */
             expires_at?: Record<string, never> | null;
+            /** @description Hours the previous version stays readable after a rotation; null: ROTATION_GRACE_PERIOD_HOURS */
+            grace_period_hours?: Record<string, never> | null;
             rotation_interval_days?: number;
             rotator?: components["schemas"]["RotatorConfigDto"] | null;
             /** @description Replaces all tags */
@@ -2730,6 +2773,8 @@ export interface operations {
                 name_prefix?: string;
                 rotation_status?: "none" | "pending" | "in_progress" | "completed" | "failed" | "rotation_due";
                 secret_type?: "API_KEY" | "DATABASE_PASSWORD" | "ENCRYPTION_KEY" | "JWT_SECRET" | "WEBHOOK_SECRET" | "OAUTH_TOKEN" | "SERVICE_ACCOUNT_KEY" | "TLS_CERTIFICATE";
+                /** @description Only secrets that a consumer seen within CONSUMER_ACTIVE_DAYS still reads at a non-current version */
+                stale_consumers?: boolean;
                 /** @description key:value, repeatable (all must match) */
                 tag?: string[];
             };
@@ -3024,6 +3069,72 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SecretResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Secrets_consumers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SecretConsumersResponseDto"];
                 };
             };
             /** @description Invalid input (the body names each field and its problems) */

@@ -62,6 +62,9 @@ export class RotationService {
   ): Promise<RotationEntity> {
     const secret = await this.loadLive(secretId);
     annotateAudit({ secretId: secret.id, secretName: secret.name });
+    // The emergency alert names consumers still on the old version: this replica's noted reads
+    // are written first (a no-op inside a batch's transaction).
+    if (req.emergency) await this.consumers.flush();
     const rotator = this.registry.of(secret);
     this.checkRotatable(secret, req, rotator);
     if (rotator.external) await this.registry.checkSettings(secret, rotator);

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
 import { addDays } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';
+import { UnitOfWork } from '../database/unit-of-work.js';
 
 export interface ConsumerRow {
   sub: string;
@@ -17,30 +18,116 @@ export interface ConsumerCounts {
   on_current: number;
 }
 
+/** Reads are written in one statement at most this often per replica. */
+export const CONSUMER_FLUSH_INTERVAL_MS = 200;
+/** Distinct (secret, consumer) pairs held between flushes; beyond it a flush starts at once. */
+const MAX_PENDING = 5_000;
+
+interface PendingRead {
+  secret_id: string;
+  sub: string;
+  last_version: number;
+  first_read_at: string;
+  last_read_at: string;
+  read_count: number;
+}
+
 /**
- * The `secret_consumers` table: who read which version of a secret. Written on the value-read hot
- * path, so a read costs exactly one more statement (an upsert) on top of its SELECT and audit row.
+ * The `secret_consumers` table: who read which version of a secret. Kept off the value-read hot
+ * path: a read only notes (secret, sub, version) in memory, and this replica writes what it noted
+ * every CONSUMER_FLUSH_INTERVAL_MS in one upsert. The audit row of the read (written before the
+ * value is returned) stays the authoritative record; this table is a summary of it, so a crash may
+ * lose the last fraction of a second of counts, never an audit row. Readers of the table in this
+ * replica flush first (they see their own replica's reads); other replicas' reads show within the
+ * interval.
  */
 @Injectable()
-export class SecretConsumers {
-  constructor(private readonly config: AppConfig) {}
+export class SecretConsumers implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(SecretConsumers.name);
+  private pending = new Map<string, PendingRead>();
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
 
-  /**
-   * One statement, outside any transaction on the read path (autocommit): a consumer's row lock is
-   * held only for the upsert itself. Many replicas of one service reading one secret at once take
-   * turns on that row, which is the price of an exact read count.
-   */
-  async record(tx: EntityManager, secretId: string, sub: string, version: number, at: Date): Promise<void> {
-    await tx.query(
-      `INSERT INTO secret_consumers AS c (secret_id, sub, last_version, first_read_at, last_read_at, read_count)
-       VALUES ($1, $2, $3, $4, $4, 1)
-       ON CONFLICT (secret_id, sub) DO UPDATE
-         SET last_version = EXCLUDED.last_version, last_read_at = greatest(c.last_read_at, EXCLUDED.last_read_at), read_count = c.read_count + 1`,
-      [secretId, sub, version, at],
-    );
+  constructor(
+    private readonly config: AppConfig,
+    private readonly dataSource: DataSource,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  /** Notes a value read (no I/O). */
+  record(secretId: string, sub: string, version: number, at: Date): void {
+    const key = `${secretId}\u0000${sub}`;
+    const t = at.toISOString();
+    const seen = this.pending.get(key);
+    if (seen) {
+      if (t >= seen.last_read_at) {
+        seen.last_read_at = t;
+        seen.last_version = version;
+      }
+      seen.read_count += 1;
+    } else {
+      this.pending.set(key, { secret_id: secretId, sub, last_version: version, first_read_at: t, last_read_at: t, read_count: 1 });
+    }
+    if (this.pending.size >= MAX_PENDING) void this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush(), CONSUMER_FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
   }
 
-  list(tx: EntityManager, secretId: string): Promise<ConsumerRow[]> {
+  /**
+   * Writes what this replica noted so far (one statement). Outside a transaction only: on the
+   * embedded database a second connection inside one would wait for it. A failed write is logged
+   * and its reads are noted again for the next flush.
+   */
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0 || this.uow.inTransaction) return this.writing;
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    this.writing = this.writing.then(() =>
+      this.dataSource
+        .query(
+          `INSERT INTO secret_consumers AS c (secret_id, sub, last_version, first_read_at, last_read_at, read_count)
+           SELECT secret_id, sub, last_version, first_read_at, last_read_at, read_count
+           FROM json_to_recordset($1::json) AS r(secret_id text, sub text, last_version int, first_read_at timestamptz, last_read_at timestamptz, read_count bigint)
+           WHERE EXISTS (SELECT 1 FROM secrets s WHERE s.id = r.secret_id)
+           ON CONFLICT (secret_id, sub) DO UPDATE SET
+             last_version = CASE WHEN EXCLUDED.last_read_at >= c.last_read_at THEN EXCLUDED.last_version ELSE c.last_version END,
+             last_read_at = greatest(c.last_read_at, EXCLUDED.last_read_at),
+             first_read_at = least(c.first_read_at, EXCLUDED.first_read_at),
+             read_count = c.read_count + EXCLUDED.read_count`,
+          [JSON.stringify(batch)],
+        )
+        .then(
+          () => undefined,
+          (e: Error) => {
+            this.logger.warn(`consumer reads not written yet (${batch.length} pairs, retried): ${e.message}`);
+            for (const r of batch) this.requeue(r);
+          },
+        ),
+    );
+    return this.writing;
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush();
+  }
+
+  private requeue(r: PendingRead): void {
+    const key = `${r.secret_id}\u0000${r.sub}`;
+    const seen = this.pending.get(key);
+    if (!seen) {
+      if (this.pending.size < MAX_PENDING) this.pending.set(key, r);
+      return;
+    }
+    seen.read_count += r.read_count;
+    if (r.first_read_at < seen.first_read_at) seen.first_read_at = r.first_read_at;
+  }
+
+  async list(tx: EntityManager, secretId: string): Promise<ConsumerRow[]> {
+    await this.flush();
     return tx.query(
       `SELECT sub, last_version, first_read_at, last_read_at, read_count::text AS read_count
        FROM secret_consumers WHERE secret_id = $1 ORDER BY last_read_at DESC, sub LIMIT 1000`,
@@ -58,6 +145,7 @@ export class SecretConsumers {
   }
 
   async counts(tx: EntityManager, secretId: string, currentVersion: number, now: Date): Promise<ConsumerCounts> {
+    await this.flush();
     const [row] = (await tx.query(
       `SELECT count(*)::int AS active, count(*) FILTER (WHERE last_version >= $2)::int AS on_current
        FROM secret_consumers WHERE secret_id = $1 AND last_read_at >= $3`,
@@ -72,6 +160,7 @@ export class SecretConsumers {
    */
   async movedTo(tx: EntityManager, secretId: string, versions: number[], now: Date): Promise<Map<number, { active: number; moved: number }>> {
     if (versions.length === 0) return new Map();
+    await this.flush();
     const rows = (await tx.query(
       `SELECT v.version, count(c.sub)::int AS active, count(c.sub) FILTER (WHERE c.last_version >= v.version)::int AS moved
        FROM unnest($2::int[]) AS v(version)

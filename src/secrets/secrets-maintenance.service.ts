@@ -79,6 +79,7 @@ export class SecretsMaintenance {
    * rotation in between (which moves previous on itself) wins. Returns how many were retired.
    */
   async retirePreviousVersions(now: Date): Promise<number> {
+    await this.consumers.flush();
     const activeSince = this.consumers.activeSince(now);
     const candidates = (await this.uow.manager().query(
       `SELECT v.secret_id, v.version, (s.previous_retire_at IS NOT NULL AND s.previous_retire_at <= $1) AS grace_ended

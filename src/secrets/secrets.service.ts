@@ -137,6 +137,7 @@ export class SecretsService {
       const at = tag.indexOf(':');
       qb.andWhere(`s.tags @> :tag${i}::jsonb`, { [`tag${i}`]: JSON.stringify({ [tag.slice(0, at)]: tag.slice(at + 1) }) });
     }
+    if (q.stale_consumers) await this.consumers.flush();
     if (q.stale_consumers) qb.andWhere(SecretConsumers.staleCondition('s'), { activeSince: this.consumers.activeSince(this.clock.now()) });
     if (scope) whereSelectedBy(qb, 's', scope.policies);
     if (q.cursor) {
@@ -169,8 +170,8 @@ export class SecretsService {
   }
 
   /**
-   * `consumer`: the caller's `sub`, recorded with the version it received (one upsert, see
-   * SecretConsumers.record). `grantedBy`: the access policy that let a reader in, named in the audit row.
+   * `consumer`: the caller's `sub`, noted with the version it received (in memory, written in
+   * batches: SecretConsumers.record). `grantedBy`: the access policy that let a reader in, named in the audit row.
    */
   async readValue(id: string, consumer: string, version?: number, grantedBy?: string): Promise<SecretValueResponseDto> {
     const tx = this.uow.manager();
@@ -186,7 +187,7 @@ export class SecretsService {
       throw new DomainError(DomainErrorCode.Gone, `version ${found.version} of secret ${found.id} was retired after a rotation; read the current version`);
     }
     const value = await this.versions.serve(tx, found, version);
-    await this.consumers.record(tx, found.id, consumer, found.version!, this.clock.now());
+    this.consumers.record(found.id, consumer, found.version!, this.clock.now());
     this.metrics.secretAccessed();
     return { id: found.id, name: found.name, secret_type: found.secret_type, version: found.version!, value };
   }
