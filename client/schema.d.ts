@@ -252,6 +252,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/{id}/signoffs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The reviews recorded on a stored access review, newest first */
+        get: operations["Reports_listSignoffs"];
+        put?: never;
+        /**
+         * Record a review of a stored access review: remarks and a keep/revoke decision per grant
+         * @description Stored and audited; the next compliance summaries cite the latest review as evidence (SOC 2 CC6.3, PCI DSS 7.2.4). 409 for a report that is not an access review.
+         */
+        post: operations["Reports_signOff"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/compliance": {
         parameters: {
             query?: never;
@@ -592,6 +613,23 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccessReviewSignoffDto: {
+            decisions: components["schemas"]["GrantDecisionResponseDto"][];
+            /** @example ars_3q8X0vJm2kL9pQ1r */
+            id: string;
+            /** @description Grants kept */
+            keep: number;
+            remarks: string | null;
+            /** @example rpt_… */
+            report_id: string;
+            reviewed_at: string;
+            reviewed_by: string;
+            /** @description Grants to revoke */
+            revoke: number;
+        };
+        AccessReviewSignoffListDto: {
+            items: components["schemas"]["AccessReviewSignoffDto"][];
+        };
         AlertDeliveryDto: {
             attempts: number;
             delivered_at: string | null;
@@ -851,6 +889,23 @@ export interface components {
             /** @example /api/v1/secrets/task/task_abc/status */
             status_url?: string;
             task_id?: string;
+        };
+        GrantDecisionDto: {
+            /** @enum {string} */
+            decision: "keep" | "revoke";
+            /**
+             * @description The grant as the access review lists it (a policy name or id)
+             * @example billing-reads-own
+             */
+            grant: string;
+            /** @example owner confirmed on 2 Dec */
+            remark?: string;
+        };
+        GrantDecisionResponseDto: {
+            /** @enum {string} */
+            decision: "keep" | "revoke";
+            grant: string;
+            remark: string | null;
         };
         IntegrityCheckAcceptedDto: {
             check_id: string;
@@ -1273,6 +1328,12 @@ export interface components {
             /** @enum {string} */
             state: "current" | "previous" | "retired" | "deprecated" | "pending" | "destroyed";
             version: number;
+        };
+        SignOffAccessReviewDto: {
+            /** @description A keep or revoke decision per grant reviewed */
+            decisions: components["schemas"]["GrantDecisionDto"][];
+            /** @example Quarterly review with the platform team; two grants to revoke. */
+            remarks?: string;
         };
         TaskAcceptedDto: {
             status: string;
@@ -2662,6 +2723,160 @@ export interface operations {
             };
             /** @description Unknown report */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Reports_listSignoffs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewSignoffListDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Reports_signOff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignOffAccessReviewDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessReviewSignoffDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown report */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The report is not an access review */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

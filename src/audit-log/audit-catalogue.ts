@@ -31,6 +31,7 @@ export const AuditAction = {
   ReportRead: 'report.read',
   ReportDownloaded: 'report.downloaded',
   ReportsListed: 'report.listed',
+  AccessReviewSignedOff: 'report.access_review_signed_off',
   AuditEventsRead: 'audit.events_read',
   AuditExported: 'audit.exported',
   AuditVerified: 'audit.verified',

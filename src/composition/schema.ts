@@ -4,6 +4,7 @@ import { SecurityFindingEntity } from '../audit/findings/security-finding.entity
 import { IntegrityCheckEntity } from '../integrity/entities/integrity-check.entity.js';
 import { IntegrityFailureEntity } from '../integrity/entities/integrity-failure.entity.js';
 import { ReportEntity } from '../reports/entities/report.entity.js';
+import { AccessReviewSignoffEntity } from '../reports/entities/access-review-signoff.entity.js';
 import { AuditCheckpointEntity } from '../audit/entities/audit-checkpoint.entity.js';
 import { AuditEventEntity } from '../audit-log/entities/audit-event.entity.js';
 import { AuditVerificationEntity } from '../audit/entities/audit-verification.entity.js';
@@ -30,6 +31,7 @@ import { RotationFailureCause1796200000014 } from '../database/migrations/179620
 import { AccessPolicies1796300000021 } from '../database/migrations/1796300000021-AccessPolicies.js';
 import { SecretConsumers1796400000031 } from '../database/migrations/1796400000031-SecretConsumers.js';
 import { SecretGracePeriod1796400000032 } from '../database/migrations/1796400000032-SecretGracePeriod.js';
+import { AccessReviewSignoffs1796500000051 } from '../database/migrations/1796500000051-AccessReviewSignoffs.js';
 
 /**
  * The schema, listed here at the composition root rather than in database/, so infrastructure
@@ -54,6 +56,7 @@ export const ENTITIES = [
   IntegrityCheckEntity,
   IntegrityFailureEntity,
   ReportEntity,
+  AccessReviewSignoffEntity,
   AuthFailureWindowEntity,
   KeyCheckEntity,
   AccessPolicyEntity,
@@ -73,6 +76,7 @@ export const MIGRATIONS: Function[] = [
   AccessPolicies1796300000021,
   SecretConsumers1796400000031,
   SecretGracePeriod1796400000032,
+  AccessReviewSignoffs1796500000051,
 ];
 
 /** What every DataSource of the service (app, CLIs, tests) maps and migrates. */

@@ -7,6 +7,8 @@ import { Audited } from '../audit-log/audited.decorator.js';
 import type { Actor } from '../auth/auth.types.js';
 import { CurrentActor } from '../auth/current-actor.decorator.js';
 import { Roles } from '../auth/roles.decorator.js';
+import { AccessReviewSignoffs } from './access-review-signoffs.service.js';
+import { AccessReviewSignoffDto, AccessReviewSignoffListDto, SignOffAccessReviewDto } from './dto/access-review-signoff.dto.js';
 import { GenerateReportResponseDto } from './dto/generate-report-response.dto.js';
 import { ComplianceQuery, FormatQuery, GenerateReportDto, ListReportsQuery } from './dto/report-requests.dto.js';
 import { ReportDocumentDto, ReportListDto } from './dto/report-summary.dto.js';
@@ -23,7 +25,10 @@ const PRODUCES = ['application/json', 'text/csv', 'application/pdf', 'applicatio
 @ApiResponse({ status: 403, description: 'Role not allowed' })
 @Controller('api/v1/reports')
 export class ReportsController {
-  constructor(private readonly reports: ReportsService) {}
+  constructor(
+    private readonly reports: ReportsService,
+    private readonly signoffs: AccessReviewSignoffs,
+  ) {}
 
   @Get()
   @Roles('admin', 'auditor')
@@ -63,6 +68,29 @@ export class ReportsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     return sendReport(reply, await this.reports.get(id), query.format, accept);
+  }
+
+  @Post(':id/signoffs')
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.AccessReviewSignedOff)
+  @ApiOperation({
+    summary: 'Record a review of a stored access review: remarks and a keep/revoke decision per grant',
+    description: 'Stored and audited; the next compliance summaries cite the latest review as evidence (SOC 2 CC6.3, PCI DSS 7.2.4). 409 for a report that is not an access review.',
+  })
+  @ApiResponse({ status: 201, type: AccessReviewSignoffDto })
+  @ApiResponse({ status: 404, description: 'Unknown report' })
+  @ApiResponse({ status: 409, description: 'The report is not an access review' })
+  signOff(@ReportIdParam() id: string, @Body() dto: SignOffAccessReviewDto, @CurrentActor() actor: Actor): Promise<AccessReviewSignoffDto> {
+    return this.signoffs.signOff(id, dto, actor);
+  }
+
+  @Get(':id/signoffs')
+  @Roles('admin', 'auditor')
+  @Audited(AuditAction.ReportRead)
+  @ApiOperation({ summary: 'The reviews recorded on a stored access review, newest first' })
+  @ApiResponse({ status: 200, type: AccessReviewSignoffListDto })
+  async listSignoffs(@ReportIdParam() id: string): Promise<AccessReviewSignoffListDto> {
+    return { items: await this.signoffs.list(id) };
   }
 
   @Post()

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccessReviewSignoffs } from './access-review-signoffs.service.js';
 import { REPORT_JOBS } from './scheduled-reports.job.js';
 import { ScheduledReports } from './scheduled-reports.service.js';
 import { ReportGenerationTask } from './report-generation.task-handler.js';
@@ -14,7 +15,8 @@ import { JobsModule } from '../jobs/jobs.module.js';
 
 /**
  * Statistics, the four report kinds (security, compliance, access review, annual), their
- * downloads (JSON, CSV, PDF), signing, background generation and the scheduled report jobs.
+ * downloads (JSON, CSV, PDF, ZIP, XLSX), signing, background generation, the scheduled report jobs,
+ * and the review decisions recorded on access reviews (sign-offs).
  */
 @Module({
   imports: [TasksModule, AuditModule, JobsModule],
@@ -23,6 +25,7 @@ import { JobsModule } from '../jobs/jobs.module.js';
     ReportsRepository,
     ReportSigner,
     ReportsService,
+    AccessReviewSignoffs,
     SecretStatsService,
     ReportGenerationTask,
     ScheduledReports,

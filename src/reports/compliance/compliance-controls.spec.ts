@@ -44,6 +44,7 @@ const healthy: ComplianceFacts = {
   integrityRecent: { count: 1, last: new Date('2026-10-25T03:05:00Z') },
   findings: { open: 0, openCritical: 0, openWarning: 0, openInfo: 0, detectedInPeriod: 0 },
   lastAccessReviewAt: new Date('2026-10-01T08:00:00Z'),
+  lastAccessReviewSignoff: { reviewedAt: new Date('2026-10-02T09:00:00Z'), reviewedBy: 'auditor-1', reportId: 'rpt_1', keep: 5, revoke: 1 },
   securityReportsInPeriod: 31,
 };
 const statuses = (facts: ComplianceFacts, standard: (typeof COMPLIANCE_STANDARDS)[number]) =>
@@ -71,8 +72,13 @@ describe('compliance controls', () => {
     expect(statuses({ ...healthy, integrityRecent: { count: 0, last: null } }, 'pci_dss')['3.6']).toBe('warn');
     expect(statuses({ ...healthy, integrity: { ...healthy.integrity!, failures: 2 } }, 'soc2')['CC7.1']).toBe('fail');
     expect(statuses({ ...healthy, findings: { ...healthy.findings, openWarning: 1 } }, 'soc2')['CC7.2']).toBe('warn');
-    expect(statuses({ ...healthy, lastAccessReviewAt: new Date('2026-06-15T00:00:00Z') }, 'pci_dss')['7.2.4']).toBe('warn');
-    expect(statuses({ ...healthy, lastAccessReviewAt: null }, 'pci_dss')['7.2.4']).toBe('fail');
+    // Review evidence: a sign-off within a quarter passes; an unsigned recent review, or an older sign-off, warns.
+    const oldSignoff = { ...healthy.lastAccessReviewSignoff!, reviewedAt: new Date('2026-06-15T00:00:00Z') };
+    expect(statuses(healthy, 'pci_dss')['7.2.4']).toBe('pass');
+    expect(statuses({ ...healthy, lastAccessReviewSignoff: oldSignoff }, 'pci_dss')['7.2.4']).toBe('warn');
+    expect(statuses({ ...healthy, lastAccessReviewSignoff: null }, 'soc2')['CC6.3']).toBe('warn');
+    expect(statuses({ ...healthy, lastAccessReviewSignoff: null, lastAccessReviewAt: new Date('2026-06-15T00:00:00Z') }, 'pci_dss')['7.2.4']).toBe('fail');
+    expect(statuses({ ...healthy, lastAccessReviewSignoff: null, lastAccessReviewAt: null }, 'pci_dss')['7.2.4']).toBe('fail');
   });
 
   it('takes the worst rule of a control and explains each with its evidence', () => {

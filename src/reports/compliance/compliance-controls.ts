@@ -1,5 +1,6 @@
 import type { AuditChainResult } from '../audit-chain.js';
 import { plural } from '../document-parts.js';
+import { formatDateTime } from '../render/pdf-text.js';
 import type { ComplianceStandard, ReportMetric, ReportPeriod } from '../reports.types.js';
 import type { AuditActivity, FindingCounts, IntegrityResult, Inventory, RotationOutcomes } from '../shared/posture.queries.js';
 
@@ -23,6 +24,8 @@ export interface ComplianceFacts {
   integrityRecent: { count: number; last: Date | null };
   findings: FindingCounts;
   lastAccessReviewAt: Date | null;
+  /** The latest recorded review of an access review (who, when, keep/revoke counts). */
+  lastAccessReviewSignoff: { reviewedAt: Date; reviewedBy: string; reportId: string; keep: number; revoke: number } | null;
   securityReportsInPeriod: number;
 }
 
@@ -53,7 +56,7 @@ export const RULE_TEXT = {
   monitoring: 'fail: a critical security finding is open; warn: a warning finding is open; pass otherwise.',
   ownership: 'warn: a secret has no owner/team tag (no accountable owner); pass otherwise.',
   access_review:
-    'fail: no access review report was generated in the 183 days before the end of the period; warn: the latest is older than 92 days; pass otherwise.',
+    'pass: an access review was signed off (reviewed, with a keep or revoke decision per grant) in the 92 days before the end of the period; warn: the latest sign-off is older than 92 days, or a review was generated in those 92 days but not signed off; fail otherwise.',
   security_reporting: 'warn: no security report was stored in the period; pass otherwise.',
 } as const;
 export type RuleId = keyof typeof RULE_TEXT;
@@ -168,14 +171,31 @@ const RULES: Record<RuleId, (f: ComplianceFacts) => RuleOutcome> = {
     evidence: { secrets_total: f.inventory.total, without_owner: f.inventory.withoutOwner },
   }),
   access_review: (f) => {
+    // Evidence of review, not only of a list: a signed-off review within a quarter passes; a
+    // generated but unsigned one, or a signed one older than a quarter, warns; none in six months fails.
     const at = f.lastAccessReviewAt;
-    const age = at ? (f.period.to.getTime() - at.getTime()) / DAY : null;
-    const status: ControlStatus = age === null || age > 183 ? 'fail' : age > 92 ? 'warn' : 'pass';
+    const signed = f.lastAccessReviewSignoff;
+    const ageDays = (d: Date | null | undefined) => (d ? (f.period.to.getTime() - d.getTime()) / DAY : null);
+    const generatedAge = ageDays(at);
+    const signedAge = ageDays(signed?.reviewedAt);
+    const status: ControlStatus =
+      signedAge !== null && signedAge <= 92 ? 'pass' : (signedAge !== null && signedAge <= 183) || (generatedAge !== null && generatedAge <= 92) ? 'warn' : 'fail';
+    const decided = signed
+      ? `latest access review signed off ${formatDateTime(signed.reviewedAt.toISOString())} by ${signed.reviewedBy} (${plural(signed.keep, 'grants')} kept, ${signed.revoke} to revoke)`
+      : at
+        ? `latest access review generated ${formatDateTime(at.toISOString())}, not signed off`
+        : 'no access review has been generated';
     return {
       rule: 'access_review',
       status,
-      decided_by: at ? `latest access review generated ${at.toISOString()}` : 'no access review has been generated',
-      evidence: { last_access_review_at: iso(at) },
+      decided_by: decided,
+      evidence: {
+        last_access_review_at: iso(at),
+        last_signed_off_at: iso(signed?.reviewedAt ?? null),
+        signed_off_by: signed?.reviewedBy ?? null,
+        grants_kept: signed ? signed.keep : null,
+        grants_to_revoke: signed ? signed.revoke : null,
+      },
     };
   },
   security_reporting: (f) => ({

@@ -17,6 +17,7 @@ import {
 } from '../shared/posture.queries.js';
 import { securityReportsIn } from './compliance.queries.js';
 import { type ComplianceFacts, evaluateControls, RULE_TEXT, type RuleId, STANDARDS, worst } from './compliance-controls.js';
+import { latestSignoff } from '../access-review-signoffs.service.js';
 
 /** Gathers the evidence (aggregate queries) for a compliance summary. */
 export async function complianceFacts(
@@ -27,7 +28,7 @@ export async function complianceFacts(
   auditEnabled: boolean,
 ): Promise<{ facts: ComplianceFacts; perDay: DailyRotations[] }> {
   const recent = { from: new Date(period.to.getTime() - 35 * DAY_MS), to: period.to };
-  const [inv, rotations, activity, integrity, integrityRecent, findings, lastReview, perDay, securityReports] = await Promise.all([
+  const [inv, rotations, activity, integrity, integrityRecent, findings, lastReview, perDay, securityReports, lastSignoff] = await Promise.all([
     inventory(db, now),
     rotationOutcomes(db, period),
     auditActivity(db, period),
@@ -37,6 +38,7 @@ export async function complianceFacts(
     lastStoredReportAt(db, 'access_review', now),
     rotationsPerDay(db, period),
     securityReportsIn(db, period),
+    latestSignoff(db, now),
   ]);
   const verdict = await chain.verifyChain();
   return {
@@ -52,6 +54,7 @@ export async function complianceFacts(
       integrityRecent,
       findings,
       lastAccessReviewAt: lastReview,
+      lastAccessReviewSignoff: lastSignoff,
       securityReportsInPeriod: securityReports,
     },
     perDay,
