@@ -2,6 +2,7 @@ import { AuditAction } from '../../audit-log/audit-catalogue.js';
 import { dateOrNull, num } from '../document-parts.js';
 import type { ReportPeriod } from '../reports.types.js';
 import type { Db } from '../shared/posture.queries.js';
+import type { Policy } from '../../policies/policy-evaluation.js';
 
 /**
  * Who touched which secret, from the audit log, aggregated by PostgreSQL. Only successful rows
@@ -155,17 +156,8 @@ export async function accessesPerDay(db: Db, p: ReportPeriod): Promise<Array<{ d
   return rows.map((r) => ({ day: r.day, count: num(r.n) }));
 }
 
-/** An access policy as the review shows it (access_policies is the policies module's; read only). */
-export interface PolicyRow {
-  id: string;
-  name: string;
-  subjects: string[];
-  namePrefix: string | null;
-  tags: Record<string, string>;
-  secretTypes: string[];
-  secretIds: string[];
-  capabilities: Array<'read_value' | 'list'>;
-}
+/** An access policy as the review shows it: the policies module's evaluated shape (access_policies is that module's; read only). */
+export type PolicyRow = Policy;
 
 export async function accessPolicies(db: Db): Promise<PolicyRow[]> {
   const rows = (await db.query(
