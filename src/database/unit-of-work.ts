@@ -34,6 +34,14 @@ export class UnitOfWork {
     return this.als.getStore() !== undefined;
   }
 
+  /**
+   * Runs `fn` outside any current transaction's context: a timer or promise chain started there
+   * would otherwise carry the transaction into callbacks that run after it ended.
+   */
+  detached<T>(fn: () => T): T {
+    return this.als.exit(fn);
+  }
+
   /** Runs `fn` in a transaction, or inside the current one when already in a transaction. */
   async run<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     const current = this.als.getStore();

@@ -69,10 +69,19 @@ export class SecretConsumers implements BeforeApplicationShutdown {
       this.pending.set(key, { secret_id: secretId, sub, last_version: version, first_read_at: t, last_read_at: t, read_count: 1 });
     }
     if (this.pending.size >= MAX_PENDING) void this.flush();
-    else if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush(), CONSUMER_FLUSH_INTERVAL_MS);
-      this.timer.unref();
-    }
+    else this.armTimer();
+  }
+
+  /** Arms the next flush outside any transaction, so the timer's flush is never itself inside one. */
+  private armTimer(): void {
+    if (this.timer) return;
+    this.timer = this.uow.detached(() =>
+      setTimeout(() => {
+        this.timer = undefined;
+        void this.flush();
+      }, CONSUMER_FLUSH_INTERVAL_MS),
+    );
+    this.timer.unref();
   }
 
   /**
@@ -81,9 +90,14 @@ export class SecretConsumers implements BeforeApplicationShutdown {
    * and its reads are noted again for the next flush.
    */
   flush(): Promise<void> {
+    if (this.pending.size === 0) return this.writing;
+    // Inside a transaction the timer stays armed (or is armed) so these reads are written soon after.
+    if (this.uow.inTransaction) {
+      this.armTimer();
+      return this.writing;
+    }
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.size === 0 || this.uow.inTransaction) return this.writing;
     const batch = [...this.pending.values()];
     this.pending = new Map();
     this.writing = this.writing.then(() =>
@@ -105,6 +119,7 @@ export class SecretConsumers implements BeforeApplicationShutdown {
           (e: Error) => {
             this.logger.warn(`consumer reads not written yet (${batch.length} pairs, retried): ${e.message}`);
             for (const r of batch) this.requeue(r);
+            this.armTimer();
           },
         ),
     );

@@ -99,6 +99,22 @@ describe('secret consumers', () => {
     expect(other).toBeTruthy();
   });
 
+  it('writes noted reads within the flush interval on its own, with no reader of the table asking', async () => {
+    const id = (await app.call('POST', `${S}/`, { body: { name: 'cons_timer', secret_type: 'API_KEY' } })).body.id as string;
+    expect((await app.call('GET', `${S}/${id}/value`, { token: readerToken('svc-b') })).status).toBe(200);
+    // Straight from the table: the API's readers would flush first and hide a timer that never fires.
+    const db = await connect(app.db.url);
+    try {
+      const row = await eventually(async () => {
+        const r = await db.query<{ sub: string; read_count: string }>('SELECT sub, read_count FROM secret_consumers WHERE secret_id = $1', [id]);
+        return r.rows[0] ?? null;
+      }, 10_000);
+      expect(row).toEqual({ sub: 'svc-b', read_count: '1' });
+    } finally {
+      await db.end();
+    }
+  });
+
   it('is for admins and auditors only, rejects bad input, and answers 404 for an unknown secret', async () => {
     const id = (await app.call('POST', `${S}/`, { body: { name: 'cons_authz', secret_type: 'API_KEY' } })).body.id as string;
     expect((await app.call('GET', `${S}/${id}/consumers`, { token: readerToken('svc-b') })).status).toBe(403);
