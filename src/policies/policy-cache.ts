@@ -1,22 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { UnitOfWork } from '../database/unit-of-work.js';
-import { AccessPolicyEntity } from './entities/access-policy.entity.js';
 import { AccessPoliciesVersionEntity } from './entities/access-policy-version.entity.js';
+import { readPolicies } from './policies.queries.js';
 import type { Policy } from './policy-evaluation.js';
 
 /** How long a replica trusts its cached policies before reading the version row again. */
 export const POLICY_RECHECK_MS = 1_000;
 
-export const toPolicy = (e: AccessPolicyEntity): Policy => ({
-  id: e.id,
-  name: e.name,
-  subjects: e.subjects,
-  namePrefix: e.namePrefix,
-  tags: e.tags,
-  secretTypes: e.secretTypes,
-  secretIds: e.secretIds,
-  capabilities: e.capabilities,
-});
 
 /**
  * Every policy, in memory, per replica. A caller gets them after at most one primary-key read of
@@ -54,8 +44,7 @@ export class PolicyCache {
     const row = await tx.getRepository(AccessPoliciesVersionEntity).findOneBy({ id: 1 });
     const version = row?.version ?? '0';
     if (version !== this.version) {
-      const rows = await tx.getRepository(AccessPolicyEntity).find({ order: { name: 'ASC' } });
-      this.policies = rows.map(toPolicy);
+      this.policies = await readPolicies(tx);
       this.version = version;
     }
     this.checkedAt = Date.now();

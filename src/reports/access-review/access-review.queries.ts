@@ -156,24 +156,8 @@ export async function accessesPerDay(db: Db, p: ReportPeriod): Promise<Array<{ d
   return rows.map((r) => ({ day: r.day, count: num(r.n) }));
 }
 
-/** An access policy as the review shows it: the policies module's evaluated shape (access_policies is that module's; read only). */
+/** An access policy as the review shows it: the policies module's evaluated shape, read by that module. */
 export type PolicyRow = Policy;
-
-export async function accessPolicies(db: Db): Promise<PolicyRow[]> {
-  const rows = (await db.query(
-    'SELECT id, name, subjects, name_prefix, tags, secret_types, secret_ids, capabilities FROM access_policies ORDER BY name',
-  )) as Record<string, unknown>[];
-  return rows.map((r) => ({
-    id: String(r.id),
-    name: String(r.name),
-    subjects: r.subjects as string[],
-    namePrefix: (r.name_prefix as string | null) ?? null,
-    tags: (r.tags as Record<string, string>) ?? {},
-    secretTypes: (r.secret_types as string[]) ?? [],
-    secretIds: (r.secret_ids as string[]) ?? [],
-    capabilities: r.capabilities as PolicyRow['capabilities'],
-  }));
-}
 
 /** Value reads in the period by the given subs, one row per (sub, secret) with what selectors look at. */
 export interface SubjectRead {

@@ -12,13 +12,13 @@ import {
   dormantActors,
   type PairAccess,
   type SecretAccess,
-  accessPolicies,
   listingSubs,
   type PolicyRow,
   valueReadsByPolicy,
   valueReadsBySubs,
 } from './access-review.queries.js';
 import { selectorMismatches } from '../../policies/policy-evaluation.js';
+import { readPolicies } from '../../policies/policies.queries.js';
 
 /** One (policy, subject, capability) grant that nothing used in the period. */
 export interface UnusedGrant {
@@ -98,7 +98,7 @@ export async function accessReviewFacts(db: Db, period: ReportPeriod, now: Date)
     accessBySecret(db, period),
     accessByActorAndSecret(db, period),
     dormantActors(db, period),
-    accessPolicies(db),
+    readPolicies(db),
   ]);
   return { period, now, totals, byActor, bySecret, pairs, dormant, policies, unusedGrants: await unusedGrants(db, period, policies) };
 }
