@@ -34,10 +34,10 @@ export class AccessReviewSignoffs {
   ) {}
 
   async signOff(reportId: string, dto: SignOffAccessReviewDto, actor: Actor): Promise<AccessReviewSignoffDto> {
-    const report = await this.reports.findById(reportId);
-    if (!report) throw reportNotFound(reportId);
-    if (report.kind !== 'access_review') {
-      throw new DomainError(DomainErrorCode.Conflict, `report ${reportId} is a ${report.kind} report; only an access review can be signed off`);
+    const kind = await this.reports.kindOf(reportId);
+    if (!kind) throw reportNotFound(reportId);
+    if (kind !== 'access_review') {
+      throw new DomainError(DomainErrorCode.Conflict, `report ${reportId} is a ${kind} report; only an access review can be signed off`);
     }
     const row = this.uow.manager().getRepository(AccessReviewSignoffEntity).create({
       id: `ars_${randomBytes(12).toString('base64url')}`,
@@ -54,7 +54,7 @@ export class AccessReviewSignoffs {
   }
 
   async list(reportId: string): Promise<AccessReviewSignoffDto[]> {
-    if (!(await this.reports.findById(reportId))) throw reportNotFound(reportId);
+    if (!(await this.reports.kindOf(reportId))) throw reportNotFound(reportId);
     annotateAudit({ details: { report_id: reportId } });
     const rows = await this.uow
       .manager()

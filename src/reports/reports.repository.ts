@@ -34,6 +34,12 @@ export class ReportsRepository {
     return this.uow.manager().getRepository(ReportEntity).findOneBy({ id });
   }
 
+  /** Only the kind of a stored report (not its document), or null when there is none. */
+  async kindOf(id: string): Promise<ReportEntity['kind'] | null> {
+    const row = await this.uow.manager().getRepository(ReportEntity).findOne({ select: { id: true, kind: true }, where: { id } });
+    return row?.kind ?? null;
+  }
+
   findByDedupKey(key: string): Promise<ReportEntity | null> {
     return this.uow.manager().getRepository(ReportEntity).findOneBy({ dedupKey: key });
   }
