@@ -6,13 +6,13 @@
  * 78 configuration error.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadRuntimeKeys, readProcessEnv } from '../../config/index.js';
-import { BundleError, parseIdentityFile } from '../backup-format.js';
+import { BundleError } from '../backup-format.js';
 import { openRestoreContext } from '../../composition/restore-context.js';
 import { DrillFailure, restoreDrill } from '../restore-drill.js';
-import { fail } from './cli-support.js';
+import { fail, identitiesOption, parseCommandLine, usageError } from './cli-support.js';
+
+const TOOL = 'backup:drill';
 
 const USAGE = `usage: npm run backup:drill -- --identity KEYFILE [FILE]
        (in the image: node dist/src/backups/cli/backup-drill.cli.js --identity KEYFILE [FILE])
@@ -31,34 +31,15 @@ scratch database's local store: the drill never writes to a Vault.
 exit code: 0 passed, 1 failed, 2 usage error, 78 configuration error`;
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, identity: { type: 'string', short: 'i' } } });
-  } catch (e) {
-    process.stderr.write(`backup:drill: ${(e as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (parsed.positionals.length > 1 || !parsed.values.identity) {
-    process.stderr.write(`backup:drill: --identity KEYFILE is required, and at most one FILE\n${USAGE}\n`);
-    process.exit(2);
-  }
-  let identities: string[];
-  try {
-    identities = parseIdentityFile(readFileSync(parsed.values.identity, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    fail('backup:drill', `--identity: ${code ? `cannot read ${parsed.values.identity} (${code})` : (e as Error).message}`, 2);
-  }
+  const parsed = parseCommandLine(TOOL, USAGE, { identity: { type: 'string', short: 'i' } });
+  if (parsed.positionals.length > 1 || !parsed.values.identity) usageError(TOOL, USAGE, '--identity KEYFILE is required, and at most one FILE');
+  const identities = identitiesOption(TOOL, parsed.values.identity);
   const verdict = await restoreDrill({ env: readProcessEnv(), keys: loadRuntimeKeys, openContext: openRestoreContext, identities, bundle: parsed.positionals[0] });
   process.stdout.write(`${verdict}\n`);
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof ConfigError) fail('backup:drill', `configuration error: ${e.message}`, 78);
-  if (e instanceof DrillFailure || e instanceof BundleError) fail('backup:drill', `restore drill FAILED: ${e.message}`, 1);
-  fail('backup:drill', `restore drill FAILED: ${(e as Error).message}`, 1);
+  if (e instanceof ConfigError) fail(TOOL, `configuration error: ${e.message}`, 78);
+  if (e instanceof DrillFailure || e instanceof BundleError) fail(TOOL, `restore drill FAILED: ${e.message}`, 1);
+  fail(TOOL, `restore drill FAILED: ${(e as Error).message}`, 1);
 });

@@ -5,12 +5,12 @@
  * 2 usage error, 78 configuration error.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadRuntimeKeys, parseConfig, readProcessEnv } from '../../config/index.js';
-import { BundleError, parseIdentityFile } from '../backup-format.js';
+import { BundleError } from '../backup-format.js';
 import { openRestoreContext } from '../../composition/restore-context.js';
-import { fail, publicKeyOption } from './cli-support.js';
+import { fail, identitiesOption, parseCommandLine, publicKeyOption, usageError } from './cli-support.js';
+
+const TOOL = 'backup:restore';
 
 const USAGE = `usage: npm run backup:restore -- FILE --identity KEYFILE [--public-key KEY]
        (in the image: node dist/src/backups/cli/backup-restore.cli.js FILE --identity KEYFILE)
@@ -28,36 +28,14 @@ one transaction. Secrets of the Vault store need USE_VAULT and the Vault setting
 exit code: 0 restored, 1 refused or failed, 2 usage error, 78 configuration error`;
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { help: { type: 'boolean', short: 'h' }, identity: { type: 'string', short: 'i' }, 'public-key': { type: 'string' } },
-    });
-  } catch (e) {
-    process.stderr.write(`backup:restore: ${(e as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (parsed.positionals.length !== 1 || !parsed.values.identity) {
-    process.stderr.write(`backup:restore: FILE and --identity KEYFILE are required\n${USAGE}\n`);
-    process.exit(2);
-  }
-  let identities: string[];
-  try {
-    identities = parseIdentityFile(readFileSync(parsed.values.identity, 'utf8'));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    fail('backup:restore', `--identity: ${code ? `cannot read ${parsed.values.identity} (${code})` : (e as Error).message}`, 2);
-  }
+  const parsed = parseCommandLine(TOOL, USAGE, { identity: { type: 'string', short: 'i' }, 'public-key': { type: 'string' } });
+  if (parsed.positionals.length !== 1 || !parsed.values.identity) usageError(TOOL, USAGE, 'FILE and --identity KEYFILE are required');
+  const identities = identitiesOption(TOOL, parsed.values.identity);
   let trusted;
   try {
     trusted = publicKeyOption(parsed.values['public-key']);
   } catch (e) {
-    fail('backup:restore', (e as Error).message, 2);
+    fail(TOOL, (e as Error).message, 2);
   }
   // Jobs and task workers off: nothing but the restore writes while it runs.
   const config = parseConfig({ ...readProcessEnv(), JOBS_ENABLED: 'false', TASK_WORKER_ENABLED: 'false' });
@@ -75,7 +53,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof ConfigError) fail('backup:restore', `configuration error: ${e.message}`, 78);
-  if (e instanceof BundleError) fail('backup:restore', `refused: ${e.message}`, 1);
-  fail('backup:restore', `failed: ${(e as Error).message}`, 1);
+  if (e instanceof ConfigError) fail(TOOL, `configuration error: ${e.message}`, 78);
+  if (e instanceof BundleError) fail(TOOL, `refused: ${e.message}`, 1);
+  fail(TOOL, `failed: ${(e as Error).message}`, 1);
 });

@@ -3,9 +3,10 @@
  * signature (and, with --public-key, that the audit key signed it) without restoring anything.
  * Exit status: 0 valid, 1 invalid, 2 usage error.
  */
-import { parseArgs } from 'node:util';
 import { BundleError, readBundle } from '../backup-format.js';
-import { fail, publicKeyOption } from './cli-support.js';
+import { fail, parseCommandLine, publicKeyOption, usageError } from './cli-support.js';
+
+const TOOL = 'backup:verify';
 
 const USAGE = `usage: npm run backup:verify -- FILE [--public-key KEY]
        (in the image: node dist/src/backups/cli/backup-verify.cli.js FILE [--public-key KEY])
@@ -21,26 +22,13 @@ matches, and the Ed25519 signature (the audit signing key) is valid. No age iden
 exit code: 0 valid, 1 invalid, 2 usage error`;
 
 async function main(): Promise<void> {
-  let parsed;
-  try {
-    parsed = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' }, 'public-key': { type: 'string' } } });
-  } catch (e) {
-    process.stderr.write(`backup:verify: ${(e as Error).message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (parsed.values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
-  if (parsed.positionals.length !== 1) {
-    process.stderr.write(`backup:verify: exactly one FILE is required\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const parsed = parseCommandLine(TOOL, USAGE, { 'public-key': { type: 'string' } });
+  if (parsed.positionals.length !== 1) usageError(TOOL, USAGE, 'exactly one FILE is required');
   let trusted;
   try {
     trusted = publicKeyOption(parsed.values['public-key']);
   } catch (e) {
-    fail('backup:verify', (e as Error).message, 2);
+    fail(TOOL, (e as Error).message, 2);
   }
   const file = parsed.positionals[0]!;
   const { header, trailer, fileSha256 } = await readBundle(file, { trusted });
@@ -52,6 +40,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  if (e instanceof BundleError) fail('backup:verify', `refused: ${e.message}`, 1);
-  fail('backup:verify', (e as Error).message, 1);
+  if (e instanceof BundleError) fail(TOOL, `refused: ${e.message}`, 1);
+  fail(TOOL, (e as Error).message, 1);
 });
