@@ -1,6 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
-import helmet from '@fastify/helmet';
 import { Logger as NestLogger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -17,6 +16,7 @@ import { type EmbeddedPostgres, startEmbeddedPostgres } from './database/embedde
 import { runMigrations } from './database/migrate.js';
 import { acceptJsonBodiesOnly, frameworkErrors } from './http/json-body.js';
 import { createOpenApiDocument } from './http/openapi.js';
+import { securityHeaders } from './http/security-headers.js';
 import { Metrics } from './metrics/metrics.service.js';
 import { KeyCheck } from './secrets/key-check.js';
 import { httpsEnabled, httpsServerOptions, watchCertificates } from './tls/https-options.js';
@@ -73,7 +73,7 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       logger.warn('TLS_CERT_FILE is not set: serving plain HTTP, a TLS-terminating proxy in front is assumed');
     }
 
-    await app.register(helmet, {
+    const headers = securityHeaders({
       // Browsers honour HSTS only over HTTPS (ours, or the terminating proxy's): one year, subdomains.
       hsts: { maxAge: 31_536_000, includeSubDomains: true },
       contentSecurityPolicy: {
@@ -85,6 +85,13 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         },
       },
     });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (_req, reply, done) => {
+        reply.headers(headers);
+        done();
+      });
     const httpDuration = app.get(Metrics).httpDuration;
     app
       .getHttpAdapter()

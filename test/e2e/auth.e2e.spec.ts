@@ -65,6 +65,13 @@ describe('authentication and authorization (HS256)', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('strict-transport-security')).toBe('max-age=31536000; includeSubDomains');
+    expect(res.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(res.headers.get('content-security-policy')).toMatch(/^default-src 'self';.*object-src 'none'/);
+    // Errors carry them too (the hook runs before routing).
+    const denied = await app.call('GET', LIST, { token: 'not-a-token' });
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('x-content-type-options')).toBe('nosniff');
   });
 });
 
