@@ -1,12 +1,14 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { Agent, fetch as undiciFetch } from 'undici';
 import Provider, { type GrantModel, type OidcContext } from 'oidc-provider';
 import { freePort } from './child-app.js';
 
 export { freePort };
 
 /**
- * A real OpenID provider (the `oidc-provider` package) on plain HTTP on 127.0.0.1 whose access
+ * A real OpenID provider (the `oidc-provider` package) on plain HTTP (or HTTPS, `tls`) on 127.0.0.1 whose access
  * tokens the Strongroom API accepts when started with `idpEnv(idp)` (JWT_JWKS_URI, JWT_ISSUER,
  * JWT_AUDIENCE): RS256 JWT access tokens for the audience, `sub` = the account id, `roles` = the
  * account's roles.
@@ -42,6 +44,8 @@ export interface OidcIdpOptions {
   accessTokenTtlSeconds?: number;
   /** Without it the provider has no device authorization endpoint (a client must refuse it). */
   deviceFlow?: boolean;
+  /** Serve HTTPS with this certificate (its CA `ca` is trusted by approveDevice / denyDevice). */
+  tls?: { cert: Buffer; key: Buffer; ca: Buffer };
 }
 
 export const IDP_AUDIENCE = 'urn:strongroom:api';
@@ -87,8 +91,11 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
 
 export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcIdp> {
   const port = options.port ?? (await freePort());
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const audience = IDP_AUDIENCE;
+  const agent = options.tls ? new Agent({ connect: { ca: options.tls.ca } }) : undefined;
+  const fetchHere = (url: string, init: RequestInit): Promise<Response> =>
+    agent ? (undiciFetch(url, { ...init, dispatcher: agent } as never) as unknown as Promise<Response>) : fetch(url, init);
   const accounts = { ...(options.accounts ?? DEFAULT_ACCOUNTS) };
   const ttl = options.accessTokenTtlSeconds ?? 600;
   const cliClientId = 'strongroom-cli';
@@ -138,7 +145,7 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
           ctx.body = page('Sign-in success', '<p>Device signed in; you can close this window.</p>');
         },
       },
-      revocation: { enabled: true },
+      revocation: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
       resourceIndicators: {
         enabled: true,
         defaultResource: () => audience,
@@ -172,7 +179,7 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
   });
 
   const callback = provider.callback();
-  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     void (async () => {
       const path = new URL(req.url ?? '/', issuer).pathname;
       const m = /^\/interaction\/([A-Za-z0-9_-]{1,64})(\/login)?$/.exec(path);
@@ -212,7 +219,8 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
         res.writeHead(400, { 'content-type': 'text/plain' }).end(`interaction failed: ${(e as Error).message}`);
       }
     })();
-  });
+  };
+  const server: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createServer(handle);
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 
   /**
@@ -225,7 +233,7 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
       let target = new URL(url, issuer).toString();
       let body: string | undefined = form ? new URLSearchParams(form).toString() : undefined;
       for (let hops = 0; hops < 10; hops++) {
-        const res = await fetch(target, {
+        const res = await fetchHere(target, {
           method: body === undefined ? 'GET' : method,
           redirect: 'manual',
           headers: {
@@ -289,6 +297,7 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await agent?.close();
     },
   };
 }
