@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createStrongroomClient, type Schemas, type StrongroomClient } from '../client/index.js';
+import { defaultTokenPath, tokenFromFile } from './login.js';
 import { CliError, EXIT, type OutputFormat, render } from './output.js';
 
 export interface GlobalOptions {
@@ -19,34 +20,34 @@ export interface Context {
   secretId(nameOrId: string): Promise<string>;
 }
 
-function readToken(o: GlobalOptions): string {
-  if (o.tokenFile) {
-    let token: string;
-    try {
-      token = readFileSync(o.tokenFile, 'utf8').trim();
-    } catch (e) {
-      throw new CliError(EXIT.usage, `cannot read --token-file ${o.tokenFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
-    if (!token) throw new CliError(EXIT.usage, `--token-file ${o.tokenFile} is empty`);
-    return token;
-  }
+/**
+ * The bearer token: --token-file (a token, or a stored login), else STRONGROOM_TOKEN, else the
+ * login `strongroom login` stored (refreshed when it has expired and holds a refresh token).
+ */
+async function readToken(o: GlobalOptions, caCert: Buffer | undefined): Promise<string> {
+  if (o.tokenFile) return tokenFromFile(o.tokenFile, caCert, '--token-file');
   const token = process.env.STRONGROOM_TOKEN?.trim();
-  if (!token) throw new CliError(EXIT.usage, 'no token: set STRONGROOM_TOKEN or pass --token-file FILE');
-  return token;
+  if (token) return token;
+  const stored = defaultTokenPath();
+  if (existsSync(stored)) return tokenFromFile(stored, caCert, 'the stored login');
+  throw new CliError(EXIT.usage, 'no token: set STRONGROOM_TOKEN, pass --token-file FILE, or run `strongroom login`');
 }
 
-export function createContext(command: Command): Context {
-  const o = command.optsWithGlobals<GlobalOptions>();
-  let caCert: Buffer | undefined;
-  if (o.cacert) {
-    try {
-      caCert = readFileSync(o.cacert);
-    } catch (e) {
-      throw new CliError(EXIT.usage, `cannot read CA file ${o.cacert}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-    }
+/** The PEM CA of --cacert / STRONGROOM_CACERT, for the service and the OpenID issuer. */
+export function readCaCert(o: { cacert?: string }): Buffer | undefined {
+  if (!o.cacert) return undefined;
+  try {
+    return readFileSync(o.cacert);
+  } catch (e) {
+    throw new CliError(EXIT.usage, `cannot read CA file ${o.cacert}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
+}
+
+export async function createContext(command: Command): Promise<Context> {
+  const o = command.optsWithGlobals<GlobalOptions>();
+  const caCert = readCaCert(o);
   if (!/^https?:\/\/[^/]+/.test(o.addr)) throw new CliError(EXIT.usage, `STRONGROOM_ADDR / --addr must be an http(s) URL, got "${o.addr}"`);
-  const client = createStrongroomClient({ baseUrl: o.addr, token: readToken(o), caCert });
+  const client = createStrongroomClient({ baseUrl: o.addr, token: await readToken(o, caCert), caCert });
   return {
     client,
     format: o.output,

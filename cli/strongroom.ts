@@ -11,7 +11,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Schemas } from '../client/index.js';
-import { type Context, createContext, readValue } from './context.js';
+import { type Context, createContext, type GlobalOptions, readCaCert, readValue } from './context.js';
+import { login, logout } from './login.js';
 import { CliError, describeError, EXIT, EXIT_CODES_HELP, envName, exitCodeOf, OUTPUT_FORMATS, render } from './output.js';
 import { runCommand } from './run.js';
 
@@ -37,7 +38,7 @@ const tagsObject = (tags: string[] | undefined) =>
 function act<A extends unknown[]>(fn: (ctx: Context, ...args: A) => Promise<void>) {
   return async (...args: unknown[]) => {
     const command = args[args.length - 1] as Command;
-    const ctx = createContext(command);
+    const ctx = await createContext(command);
     try {
       await fn(ctx, ...(args.slice(0, -1) as A));
     } finally {
@@ -60,7 +61,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
     .addOption(new Option('--addr <url>', 'service URL').env('STRONGROOM_ADDR').default('http://127.0.0.1:8000'))
-    .addOption(new Option('--token-file <path>', 'file holding the bearer token (default: STRONGROOM_TOKEN)'))
+    .addOption(new Option('--token-file <path>', 'file holding the bearer token or a stored login (default: STRONGROOM_TOKEN, else the login of `strongroom login`)'))
     .addOption(new Option('--cacert <path>', 'PEM CA to trust for HTTPS').env('STRONGROOM_CACERT'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .addHelpText(
@@ -68,10 +69,42 @@ export function buildProgram(): Command {
       `
 Environment:
   STRONGROOM_ADDR    service URL (default http://127.0.0.1:8000)
-  STRONGROOM_TOKEN   bearer token (or --token-file)
-  STRONGROOM_CACERT  PEM file of a CA to trust for HTTPS
+  STRONGROOM_TOKEN   bearer token (or --token-file; without either, the login stored by \`strongroom login\`)
+  STRONGROOM_CACERT  PEM file of a CA to trust for HTTPS (the service and the OpenID issuer)
+  STRONGROOM_OIDC_ISSUER, STRONGROOM_OIDC_CLIENT_ID, STRONGROOM_OIDC_AUDIENCE
+                     for \`strongroom login\` (OIDC device flow)
 ${EXIT_CODES_HELP}`,
     );
+
+  // ---- login / logout ----
+  program
+    .command('login')
+    .description('sign in at an OpenID issuer with the device flow (RFC 8628); stores the token (mode 0600), never prints it')
+    .addOption(new Option('--issuer <url>', 'OpenID issuer URL').env('STRONGROOM_OIDC_ISSUER'))
+    .addOption(new Option('--client-id <id>', 'public client registered at the issuer for the device flow').env('STRONGROOM_OIDC_CLIENT_ID').default('strongroom-cli'))
+    .addOption(new Option('--audience <uri>', 'resource / audience to request the token for (RFC 8707 resource)').env('STRONGROOM_OIDC_AUDIENCE'))
+    .option('--scope <scopes>', 'scopes to request', 'openid offline_access')
+    .addOption(new Option('--timeout <seconds>', 'give up waiting for approval after this long (at most the code\'s own lifetime)').argParser(positiveInt('--timeout')).default(900))
+    .addHelpText(
+      'after',
+      `
+Prints the verification URL and the code to enter there on stderr, waits for the approval, then
+stores the access token (and refresh token) in --token-file, by default
+$XDG_CONFIG_HOME/strongroom/token or ~/.config/strongroom/token. Later commands use it when neither
+STRONGROOM_TOKEN nor --token-file is given, refreshing it when it has expired.`,
+    )
+    .action(async (o: { issuer?: string; clientId: string; audience?: string; scope: string; timeout: number }, command: Command) => {
+      const g = command.optsWithGlobals<GlobalOptions>();
+      const result = await login({ ...o, timeout: Math.min(o.timeout, 3600), tokenFile: g.tokenFile, caCert: readCaCert(g) });
+      process.stdout.write(render(g.output, result));
+    });
+  program
+    .command('logout')
+    .description('delete the stored login (revoking its refresh token at the issuer when it can)')
+    .action(async (_o: unknown, command: Command) => {
+      const g = command.optsWithGlobals<GlobalOptions>();
+      process.stdout.write(render(g.output, await logout(g.tokenFile, readCaCert(g))));
+    });
 
   // ---- secrets ----
   const secrets = program.command('secrets').description('list, read and change secrets (values only from `get`)');
