@@ -184,6 +184,12 @@ describe('incidents', () => {
       expect(rotations[0], key).toMatchObject({ trigger: 'emergency', emergency: true, status: 'completed' });
       expect(rotations[0]!.reason).toContain(ids.incident);
     }
+    // Each emergency rotation raised an alert naming the subject as a consumer still on the old version.
+    const alerts = (await app.call('GET', '/api/v1/alerts?limit=100', { token: auditorToken() })).body.items as { kind: string; details: Record<string, unknown> }[];
+    for (const key of ['api', 'db']) {
+      const alert = alerts.find((a) => a.kind === 'emergency_rotation' && a.details.secret_id === ids[key]);
+      expect(alert?.details.consumers_not_moved, key).toEqual(['svc-leaky']);
+    }
     // The non-generatable one is untouched but flagged, for a person to rotate.
     const sa = (await app.call('GET', `${S}/${ids.sa}`)).body;
     expect(sa).toMatchObject({ version: 1, rotation_status: 'rotation_due' });
