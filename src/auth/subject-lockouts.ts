@@ -83,11 +83,6 @@ export class SubjectLockouts implements OnApplicationBootstrap, BeforeApplicatio
     this.loop.nudge();
   }
 
-  /** Whether `ref`'s lockout is still in force (read in the caller's unit of work). */
-  async holds(ref: string): Promise<boolean> {
-    return (await this.uow.manager().getRepository(SubjectLockoutEntity).countBy({ ref })) > 0;
-  }
-
   /** Reloads the set (outside any transaction, on the pool). */
   async refresh(): Promise<void> {
     const rows = (await this.dataSource.query('SELECT DISTINCT sub FROM subject_lockouts LIMIT $1', [MAX_ACTIVE_LOCKOUTS])) as { sub: string }[];

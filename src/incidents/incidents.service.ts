@@ -98,6 +98,7 @@ export class IncidentsService {
     const now = this.clock.now();
     const from = new Date(dto.from);
     const to = dto.to !== undefined ? new Date(dto.to) : now;
+    if (dto.subject.trim() === '') throw invalidIncident('subject', 'subject must not be blank');
     const problem = subjectProblem(dto.subject);
     if (problem) throw invalidIncident('subject', `subject is not a caller's sub: ${problem}`);
     if (dto.subject === actor.sub) throw invalidIncident('subject', 'an admin cannot lock out their own subject; ask another admin');
@@ -164,7 +165,6 @@ export class IncidentsService {
   }
 
   async get(id: string): Promise<IncidentResponseDto> {
-    annotateAudit({ details: { incident_id: id } });
     return this.detailIn(this.uow.manager(), id);
   }
 

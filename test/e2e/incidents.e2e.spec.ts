@@ -74,6 +74,7 @@ describe('incidents', () => {
       ['a reason too long', { ...valid, reason: 'x'.repeat(501) }],
       ['no subject', { from, reason: 'r' }],
       ['a subject with a control character', { ...valid, subject: 'svc\u0000x' }],
+      ['a blank subject', { ...valid, subject: '   ' }],
       ['a subject too long', { ...valid, subject: 'x'.repeat(257) }],
       ['a reserved subject', { ...valid, subject: 'system:rotation' }],
       ['the caller itself', { ...valid, subject: 'ops-admin' }],
