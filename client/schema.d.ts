@@ -126,6 +126,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List incidents, newest first */
+        get: operations["Incidents_list"];
+        put?: never;
+        /**
+         * Open an incident: lock the subject out, rotate every generatable secret it read in the window, flag the rest
+         * @description The lockout is in force on every replica within about a second; the rotations run as one background task (task_id, status_url).
+         */
+        post: operations["Incidents_open"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One incident: progress, lockout and the outcome per secret (never a value) */
+        get: operations["Incidents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/incidents/{id}/lift": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Lift the incident's lockout: the subject's tokens are accepted again on every replica within about a second */
+        post: operations["Incidents_lift"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/jobs": {
         parameters: {
             query?: never;
@@ -907,6 +962,83 @@ export interface components {
             grant: string;
             remark: string | null;
         };
+        IncidentListResponseDto: {
+            items: components["schemas"]["IncidentSummaryDto"][];
+            next_cursor: string | null;
+        };
+        IncidentLockoutDto: {
+            /** @description True while this incident refuses the subject's tokens */
+            active: boolean;
+            lift_reason: string | null;
+            lifted_at: string | null;
+            lifted_by: string | null;
+        };
+        IncidentProgressDto: {
+            /** @description Flagged for manual rotation (no value can be generated for them) */
+            manual_rotation_required: number;
+            /** @description Secrets the response has handled so far */
+            processed: number;
+            rotated: number;
+            rotation_failed: number;
+            /** @description Deleted since the reads */
+            secret_gone: number;
+            /** @description Secrets the subject read in the window */
+            total: number;
+        };
+        IncidentResponseDto: {
+            created_at: string;
+            created_by: string;
+            finished_at: string | null;
+            from: string;
+            /** @example inc_AAAAAAAAAAAAAAAA */
+            id: string;
+            lockout: components["schemas"]["IncidentLockoutDto"];
+            progress: components["schemas"]["IncidentProgressDto"];
+            reason: string;
+            /** @description Every secret the subject read in the window (at most 1000, by name); never a value */
+            secrets: components["schemas"]["IncidentSecretDto"][];
+            /** @enum {string} */
+            status: "in_progress" | "completed" | "completed_with_errors";
+            /** @example /api/v1/secrets/task/task_abc/status */
+            status_url: string;
+            subject: string;
+            task_id: string;
+            to: string;
+        };
+        IncidentSecretDto: {
+            error: string | null;
+            first_read_at: string;
+            from_version: number | null;
+            last_read_at: string;
+            /** @enum {string} */
+            outcome: "pending" | "rotated" | "manual_rotation_required" | "rotation_failed" | "secret_gone";
+            /** @description Value reads by the subject in the window */
+            reads: number;
+            rotation_id: string | null;
+            secret_id: string;
+            secret_name: string | null;
+            secret_type: string | null;
+            to_version: number | null;
+            updated_at: string;
+        };
+        IncidentSummaryDto: {
+            created_at: string;
+            created_by: string;
+            finished_at: string | null;
+            from: string;
+            /** @example inc_AAAAAAAAAAAAAAAA */
+            id: string;
+            lockout: components["schemas"]["IncidentLockoutDto"];
+            progress: components["schemas"]["IncidentProgressDto"];
+            reason: string;
+            /** @enum {string} */
+            status: "in_progress" | "completed" | "completed_with_errors";
+            /** @example /api/v1/secrets/task/task_abc/status */
+            status_url: string;
+            subject: string;
+            task_id: string;
+            to: string;
+        };
         IntegrityCheckAcceptedDto: {
             check_id: string;
             status: string;
@@ -940,12 +1072,35 @@ export interface components {
             next_cursor: string | null;
             runs: components["schemas"]["JobRunDto"][];
         };
+        LiftLockoutDto: {
+            /** @example new credentials issued to svc-billing */
+            reason?: string;
+        };
         OldestRotationDto: {
             age_seconds: number;
             secret_id: string;
             secret_name: string;
             /** @description Last rotation, or creation when never rotated */
             since: string;
+        };
+        OpenIncidentDto: {
+            /**
+             * @description Start of the window (ISO 8601): value reads at or after it count
+             * @example 2026-11-30T00:00:00Z
+             */
+            from: string;
+            /** @example token of svc-billing found in a public CI log */
+            reason: string;
+            /**
+             * @description The JWT sub whose reads are treated as leaked; its tokens are refused until the lockout is lifted
+             * @example svc-billing
+             */
+            subject: string;
+            /**
+             * @description End of the window (exclusive, not in the future); default now
+             * @example 2026-12-02T08:00:00Z
+             */
+            to?: string;
         };
         PolicyBodyDto: {
             /**
@@ -1909,6 +2064,308 @@ export interface operations {
                 };
             };
             /** @description BACKUP_RECIPIENTS is not set */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Incidents_list: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                limit?: number;
+                status?: "in_progress" | "completed" | "completed_with_errors";
+                /** @description Only incidents of this subject */
+                subject?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentListResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed, or the caller is locked out */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Incidents_open: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpenIncidentDto"];
+            };
+        };
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponseDto"];
+                };
+            };
+            /** @description Invalid subject, window or reason */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed, or the caller is locked out */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Incidents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed, or the caller is locked out */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Incidents_lift: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LiftLockoutDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentResponseDto"];
+                };
+            };
+            /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed, or the caller is locked out */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unknown incident */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Already lifted */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -14,6 +14,7 @@ import { SCHEMA } from './composition/schema.js';
 import { CryptoModule } from './crypto/crypto.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { HealthModule } from './health/health.module.js';
+import { IncidentsModule } from './incidents/incidents.module.js';
 import { IntegrityModule } from './integrity/integrity.module.js';
 import { JobsModule } from './jobs/jobs.module.js';
 import { FleetMetricsModule } from './metrics/fleet-metrics.module.js';
@@ -62,6 +63,7 @@ export class AppModule {
         PoliciesModule,
         SecretsModule,
         RotationModule,
+        IncidentsModule,
         ReportsModule,
         IntegrityModule,
         HealthModule,

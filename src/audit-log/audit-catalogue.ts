@@ -56,6 +56,12 @@ export const AuditAction = {
   PoliciesListed: 'policy.listed',
   PolicyRead: 'policy.read',
   PolicyExplained: 'policy.explained',
+  IncidentOpened: 'incident.opened',
+  IncidentsListed: 'incident.listed',
+  IncidentRead: 'incident.read',
+  IncidentLockoutLifted: 'incident.lockout_lifted',
+  IncidentResponseCompleted: 'incident.response_completed',
+  IncidentSecretFlagged: 'incident.secret_flagged',
 } as const;
 export type AuditAction = (typeof AuditAction)[keyof typeof AuditAction];
 

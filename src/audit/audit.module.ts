@@ -5,6 +5,7 @@ import { AuditRetention } from './audit-retention.service.js';
 import { AuditReview } from './audit-review.service.js';
 import { AuditSecretsAccessJob } from './audit-secrets-access.job.js';
 import { AuditVerifier } from './audit-verifier.service.js';
+import { AuditValueReads } from './value-reads.service.js';
 import { AuditController } from './audit.controller.js';
 import { AuditCheckpointer } from './checkpoints/audit-checkpointer.js';
 import { AuditCheckpoints } from './checkpoints/audit-checkpoints.js';
@@ -33,7 +34,8 @@ import { JobsModule } from '../jobs/jobs.module.js';
     AccessPatternAnalysis,
     AuditReview,
     AuditSecretsAccessJob,
+    AuditValueReads,
   ],
-  exports: [SecurityFindings, AuditVerifier, AuditCheckpoints],
+  exports: [SecurityFindings, AuditVerifier, AuditCheckpoints, AuditValueReads],
 })
 export class AuditModule {}

@@ -2,10 +2,11 @@ import { Module } from '@nestjs/common';
 import { PassportModule } from '@nestjs/passport';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { JwtStrategy } from './jwt.strategy.js';
+import { SubjectLockouts } from './subject-lockouts.js';
 import { MetricsModule } from '../metrics/metrics.module.js';
 
 /**
- * Authentication: the JWT strategy and the failure limiter. Its guards (JwtAuthGuard, RolesGuard)
+ * Authentication: the JWT strategy, the failure limiter and the subject lockouts (`subject_lockouts`). Its guards (JwtAuthGuard, RolesGuard)
  * are registered with the rest of the request pipeline in src/app.pipeline.ts.
  */
 @Module({
@@ -13,7 +14,8 @@ import { MetricsModule } from '../metrics/metrics.module.js';
   providers: [
     JwtStrategy,
     AuthFailureLimiter,
+    SubjectLockouts,
   ],
-  exports: [AuthFailureLimiter],
+  exports: [AuthFailureLimiter, SubjectLockouts],
 })
 export class AuthModule {}

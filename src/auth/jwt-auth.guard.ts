@@ -5,10 +5,12 @@ import { DomainError, DomainErrorCode } from '../common/domain-error.js';
 import type { AppRequest } from './app-request.js';
 import { AuthFailureLimiter } from './auth-failure-limiter.js';
 import { TokenRejected } from './jwt.strategy.js';
+import { SubjectLockouts } from './subject-lockouts.js';
 import { IS_PUBLIC } from '../common/public.decorator.js';
 
 /**
- * 401 for a missing or invalid token; 429 once a client has failed too often. The token is judged
+ * 401 for a missing or invalid token; 429 once a client has failed too often; 403
+ * `subject_locked_out` for a valid token whose subject an incident locked out. The token is judged
  * first, so a valid token never waits for others' failures, and a valid token costs no database
  * work; each failure is counted fleet-wide (one statement).
  */
@@ -17,6 +19,7 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly limiter: AuthFailureLimiter,
+    private readonly lockouts: SubjectLockouts,
   ) {
     super();
   }
@@ -25,8 +28,9 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) {
       return true;
     }
+    let verified: boolean;
     try {
-      return (await super.canActivate(context)) as boolean;
+      verified = (await super.canActivate(context)) as boolean;
     } catch (e) {
       if (!(e instanceof UnauthorizedException)) throw e;
       const req = context.switchToHttp().getRequest<AppRequest>();
@@ -39,6 +43,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
       }
       throw e;
     }
+    // A valid token of a locked-out subject (an incident): 403, audited as a denial like any other.
+    // An in-memory set lookup; the set is kept current by SubjectLockouts. Not a failed
+    // authentication, so the failure limiter does not count it.
+    const actor = context.switchToHttp().getRequest<AppRequest>().user;
+    if (verified && actor) this.lockouts.assertAllowed(actor.sub);
+    return verified;
   }
 
   override handleRequest<T>(err: unknown, user: T, info: unknown, context: ExecutionContext): T {

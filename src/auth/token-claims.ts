@@ -27,6 +27,14 @@ export function claimProblem(payload: Record<string, unknown>, policy: ClaimPoli
     return `token lifetime exceeds the maximum of ${policy.maxTokenLifetimeSeconds} seconds`;
   }
   if (typeof sub !== 'string' || sub.trim() === '') return 'sub claim required (a non-empty string)';
+  return subjectProblem(sub);
+}
+
+/**
+ * Why a non-empty `sub` could never be a caller's (too long, reserved for our own actors), or
+ * undefined. Also what an incident's subject is checked against (src/incidents).
+ */
+export function subjectProblem(sub: string): string | undefined {
   if (sub.length > MAX_SUBJECT_LENGTH) return `sub longer than ${MAX_SUBJECT_LENGTH} characters`;
   if (RESERVED_SUBJECT.test(sub.trim())) return 'sub names a reserved actor';
   return undefined;

@@ -17,6 +17,8 @@ export const DomainErrorCode = {
   RotationInProgress: 'rotation_in_progress',
   Unprocessable: 'unprocessable',
   RateLimited: 'rate_limited',
+  /** A valid token whose subject an incident has locked out (src/incidents): 403 until an admin lifts it. */
+  SubjectLockedOut: 'subject_locked_out',
   /** Work at a system outside Strongroom (a rotation target) failed for good. */
   UpstreamFailed: 'upstream_failed',
 } as const;

@@ -6,7 +6,7 @@ import { DomainError, DomainErrorCode } from './domain-error.js';
  * base64url characters (what our ids are made of, with room to spare so an unknown but
  * well-formed id is still a 404). Anything else (NUL, slashes, 10 kB of text) is a 400.
  */
-export const ID_PREFIXES = { secret: 'sec', task: 'task', report: 'rpt', policy: 'pol' } as const;
+export const ID_PREFIXES = { secret: 'sec', task: 'task', report: 'rpt', policy: 'pol', incident: 'inc' } as const;
 
 /** A secret id exactly as Strongroom makes them (secrets/secret-id.ts): 96 random bits, base64url. */
 export const SECRET_ID_PATTERN = /^sec_[A-Za-z0-9_-]{16}$/;
@@ -37,4 +37,5 @@ export const SecretIdParam = (name = 'id') => idParam(name, ID_PREFIXES.secret);
 export const TaskIdParam = (name = 'id') => idParam(name, ID_PREFIXES.task);
 export const ReportIdParam = (name = 'id') => idParam(name, ID_PREFIXES.report);
 export const PolicyIdParam = (name = 'id') => idParam(name, ID_PREFIXES.policy);
+export const IncidentIdParam = (name = 'id') => idParam(name, ID_PREFIXES.incident);
 export const JobNameParam = (name = 'name') => Param(name, new IdPipe(name, JOB_NAME, 'a job name (lower-case letters, digits, _)'));

@@ -20,6 +20,9 @@ import { AuthFailureWindowEntity } from '../auth/entities/auth-failure-window.en
 import { AccessPolicyEntity } from '../policies/entities/access-policy.entity.js';
 import { AccessPoliciesVersionEntity } from '../policies/entities/access-policy-version.entity.js';
 import { SecretConsumerEntity } from '../secrets/entities/secret-consumer.entity.js';
+import { SubjectLockoutEntity } from '../auth/entities/subject-lockout.entity.js';
+import { IncidentEntity } from '../incidents/entities/incident.entity.js';
+import { IncidentSecretEntity } from '../incidents/entities/incident-secret.entity.js';
 import type { DatabaseSchema } from '../database/data-source-options.js';
 import { Init1796002882711 } from '../database/migrations/1796002882711-Init.js';
 import { AuditAppendOnly1796100000000 } from '../database/migrations/1796100000000-AuditAppendOnly.js';
@@ -32,6 +35,7 @@ import { AccessPolicies1796300000021 } from '../database/migrations/179630000002
 import { SecretConsumers1796400000031 } from '../database/migrations/1796400000031-SecretConsumers.js';
 import { SecretGracePeriod1796400000032 } from '../database/migrations/1796400000032-SecretGracePeriod.js';
 import { AccessReviewSignoffs1796500000051 } from '../database/migrations/1796500000051-AccessReviewSignoffs.js';
+import { Incidents1796600000061 } from '../database/migrations/1796600000061-Incidents.js';
 
 /**
  * The schema, listed here at the composition root rather than in database/, so infrastructure
@@ -62,6 +66,9 @@ export const ENTITIES = [
   AccessPolicyEntity,
   AccessPoliciesVersionEntity,
   SecretConsumerEntity,
+  SubjectLockoutEntity,
+  IncidentEntity,
+  IncidentSecretEntity,
 ];
 
 /** Migrations in order. Generate new ones with `npm run migration:generate -- <Name>`. */
@@ -77,6 +84,7 @@ export const MIGRATIONS: Function[] = [
   SecretConsumers1796400000031,
   SecretGracePeriod1796400000032,
   AccessReviewSignoffs1796500000051,
+  Incidents1796600000061,
 ];
 
 /** What every DataSource of the service (app, CLIs, tests) maps and migrates. */

@@ -18,6 +18,7 @@ const STATUS_OF: Record<DomainErrorCode, number> = {
   [DomainErrorCode.Gone]: 410,
   [DomainErrorCode.Unprocessable]: 422,
   [DomainErrorCode.RateLimited]: 429,
+  [DomainErrorCode.SubjectLockedOut]: 403,
   [DomainErrorCode.UpstreamFailed]: 502,
   [DomainErrorCode.StoreUnavailable]: 503,
   [DomainErrorCode.AuditUnavailable]: 503,

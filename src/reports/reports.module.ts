@@ -12,6 +12,7 @@ import { SecretStatsService } from './stats/secret-stats.service.js';
 import { TasksModule } from '../tasks/tasks.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { JobsModule } from '../jobs/jobs.module.js';
+import { IncidentsModule } from '../incidents/incidents.module.js';
 
 /**
  * Statistics, the four report kinds (security, compliance, access review, annual), their
@@ -19,7 +20,7 @@ import { JobsModule } from '../jobs/jobs.module.js';
  * and the review decisions recorded on access reviews (sign-offs).
  */
 @Module({
-  imports: [TasksModule, AuditModule, JobsModule],
+  imports: [TasksModule, AuditModule, JobsModule, IncidentsModule],
   controllers: [SecretsReportsController, ReportsController],
   providers: [
     ReportsRepository,

@@ -28,6 +28,7 @@ import { generationBusy, reportNotFound, standardNotApplicable, standardRequired
 import { ReportsRepository } from './reports.repository.js';
 import { type ComplianceStandard, REPORT_SCHEMA, type ReportBody, type ReportSpec, type StrongroomReport } from './reports.types.js';
 import { securityReport } from './security/security-report.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 
 export const REPORT_TASK = 'generate_report';
 
@@ -79,6 +80,7 @@ export class ReportsService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly dataSource: DataSource,
+    private readonly incidents: IncidentsService,
   ) {
     this.slots = new GenerationSlots(config.reportGeneration.concurrency);
   }
@@ -93,7 +95,7 @@ export class ReportsService {
     const db = this.uow.manager();
     switch (spec.kind) {
       case 'security':
-        return securityReport(db, spec.period, now, this.chain);
+        return securityReport(db, spec.period, now, this.chain, this.incidents);
       case 'compliance':
         return complianceReport(db, spec.standard!, spec.period, now, this.chain, this.config.audit.enabled);
       case 'access_review':

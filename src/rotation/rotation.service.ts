@@ -80,6 +80,17 @@ export class RotationService {
     return rotation;
   }
 
+  /**
+   * Whether a secret can be rotated without a value from a person (its type is generated, or its
+   * rotator builds the value), with the facts a caller lists it by. Undefined: no live secret.
+   */
+  async rotatability(secretId: string): Promise<{ id: string; name: string; secretType: string; generatable: boolean } | undefined> {
+    const secret = await this.secrets.findLive(this.uow.manager(), secretId);
+    if (!secret) return undefined;
+    const generatable = canGenerate(secret.secretType as SecretType) || this.registry.of(secret).producesValues(secret);
+    return { id: secret.id, name: secret.name, secretType: secret.secretType, generatable };
+  }
+
   /** Ends background retries (shutdown): waits for an attempt in flight, not for the backoff. */
   stopBackgroundRetries(): Promise<void> {
     return this.retries.stop();

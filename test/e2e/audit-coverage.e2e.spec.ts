@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { connect } from '../support/database.js';
-import { hsToken, noRoleToken } from '../support/tokens.js';
+import { adminToken, hsToken, noRoleToken } from '../support/tokens.js';
 
 /**
  * Every operation under /api/v1/ (read from the live OpenAPI document, so routes added later are
@@ -62,7 +62,18 @@ describe('audit coverage of every /api/v1 operation', () => {
   it('finds the operations in the OpenAPI document', () => {
     expect(operations.length).toBeGreaterThanOrEqual(15);
     const names = operations.map((o) => `${o.method} ${o.path}`);
-    expect(names).toEqual(expect.arrayContaining(['GET /api/v1/audit/events', 'GET /api/v1/audit/verify', 'GET /api/v1/secrets/{id}/value']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/audit/events',
+        'GET /api/v1/audit/verify',
+        'GET /api/v1/secrets/{id}/value',
+        // Incidents (admin: open, lift; admin and auditor: read) are refused to readers like every other operation.
+        'POST /api/v1/incidents',
+        'GET /api/v1/incidents',
+        'GET /api/v1/incidents/{id}',
+        'POST /api/v1/incidents/{id}/lift',
+      ]),
+    );
   });
 
   it.each([
@@ -101,6 +112,31 @@ describe('audit coverage of every /api/v1 operation', () => {
       }
     }
     expect(problems).toEqual([]);
+  }, 120_000);
+
+  it('refuses a locked-out subject (an open incident) on every operation with 403 subject_locked_out and one auth.forbidden row, whatever its role', async () => {
+    const token = adminToken('ops-locked-out');
+    const opened = await app.call('POST', '/api/v1/incidents', { body: { subject: 'ops-locked-out', from: new Date(Date.now() - 60_000).toISOString(), reason: 'matrix' } });
+    expect(opened.status).toBe(202);
+    await eventually(async () => (await app.call('GET', '/api/v1/incidents', { token })).status === 403, 10_000);
+    const problems: string[] = [];
+    let n = 0;
+    for (const op of operations) {
+      const requestId = `coverage-locked-${++n}`;
+      const body = op.method === 'GET' || op.method === 'DELETE' ? undefined : {};
+      const res = await app.call(op.method, op.url, { token, body, headers: { 'x-request-id': requestId } });
+      const name = `${op.method} ${op.path}`;
+      if (res.status !== 403 || res.body.code !== 'subject_locked_out') {
+        problems.push(`${name}: answered ${res.status} ${res.body?.code}, expected 403 subject_locked_out`);
+        continue;
+      }
+      const rows = await rowsOf(res.body.requestId);
+      if (rows.length !== 1 || rows[0]!.action !== 'auth.forbidden' || rows[0]!.outcome !== 'denied' || rows[0]!.details.route !== op.route) {
+        problems.push(`${name}: audit rows ${JSON.stringify(rows)}, expected one auth.forbidden/denied`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect((await app.call('POST', `/api/v1/incidents/${opened.body.id}/lift`, { body: {} })).status).toBe(200);
   }, 120_000);
 
   /** The only operations a reader may call, and then only on what a policy grants it. */

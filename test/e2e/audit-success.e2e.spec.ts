@@ -71,6 +71,11 @@ describe('audit rows of successful calls, for every /api/v1 operation', () => {
     { method: 'PUT', path: '/api/v1/policies/{id}', expect: ['policy.updated'], run: () => app.call('PUT', `/api/v1/policies/${ids.policy}`, { body: { name: 'aud-policy', subjects: ['svc-a'], capabilities: ['list', 'read_value'] } }) },
     { method: 'GET', path: '/api/v1/policies/explain', expect: ['policy.explained'], run: () => app.call('GET', `/api/v1/policies/explain?sub=svc-a&secret_id=${ids.a}`, { token: auditorToken() }) },
     { method: 'DELETE', path: '/api/v1/policies/{id}', expect: ['policy.deleted'], run: () => app.call('DELETE', `/api/v1/policies/${ids.policy}`) },
+    // A subject that read nothing: the incident's task has no item, so no rotation rows join it.
+    { method: 'POST', path: '/api/v1/incidents', expect: ['incident.opened'], run: async () => { const r = await app.call('POST', '/api/v1/incidents', { body: { subject: 'svc-aud-incident', from: new Date(Date.now() - 3_600_000).toISOString(), reason: 'audit coverage' } }); ids.incident = r.body.id; return r; } },
+    { method: 'GET', path: '/api/v1/incidents', expect: ['incident.listed'], run: c('GET', '/api/v1/incidents', undefined, auditorToken()) },
+    { method: 'GET', path: '/api/v1/incidents/{id}', expect: ['incident.read'], run: () => app.call('GET', `/api/v1/incidents/${ids.incident}`, { token: auditorToken() }) },
+    { method: 'POST', path: '/api/v1/incidents/{id}/lift', expect: ['incident.lockout_lifted'], run: () => app.call('POST', `/api/v1/incidents/${ids.incident}/lift`, { body: { reason: 'done' } }) },
   ];
 
   it('names every operation of the OpenAPI document', async () => {

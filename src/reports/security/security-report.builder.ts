@@ -6,6 +6,7 @@ import type { DailyRotations, FindingCounts, IntegrityResult, Inventory, Rotatio
 import type { FailedRotation, FindingRow, PreviousReport, RotationGroup, SecretRow } from './security-report.queries.js';
 import { SCORE_RULES, securityScore } from './security-score.js';
 import { formatDateTime } from '../render/pdf-text.js';
+import type { IncidentReportRow } from '../../incidents/incidents.service.js';
 
 /** Everything the security report shows, as gathered by SecurityReportQueries. */
 export interface SecurityFacts {
@@ -34,6 +35,8 @@ export interface SecurityFacts {
   findings: FindingRow[];
   previous: PreviousReport | null;
   churn: { created: number; deleted: number } | null;
+  /** Incidents whose lockout overlapped the period (opened before its end, not lifted before its start). */
+  incidents: IncidentReportRow[];
 }
 
 /** Metrics compared with the previous report, in this order. */
@@ -102,6 +105,8 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
     audit_events_checked: f.chain.checked,
     audit_events_unsealed: f.chain.unsealed,
     previous_report_id: f.previous?.id ?? null,
+    incidents: f.incidents.length,
+    incident_lockouts_in_force: f.incidents.filter((i) => i.liftedAt === null).length,
   };
 
   const byType = new Map<string, number>();
@@ -309,6 +314,7 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
         empty: 'No open findings and none detected in the period.',
       },
     ),
+    incidentsSection(f.incidents),
     changesSection(f, metrics),
   ];
 
@@ -329,6 +335,48 @@ export function buildSecurityReport(f: SecurityFacts): ReportBody {
     score: { value: score.score, max: 100 },
     metrics,
   };
+}
+
+/** Every incident of the period: whose reads, which window, what the response did, who lifted it. */
+function incidentsSection(incidents: IncidentReportRow[]): ReportSection {
+  return table(
+    'incidents',
+    'Incidents (compromise response)',
+    [
+      ['incident_id', 'Incident'],
+      ['subject', 'Subject'],
+      ['window_from', 'Reads from'],
+      ['window_to', 'Reads to'],
+      ['status', 'Status'],
+      ['secrets', 'Secrets read'],
+      ['rotated', 'Rotated'],
+      ['flagged', 'Flagged for manual rotation'],
+      ['failed', 'Rotation failed'],
+      ['opened_by', 'Opened by'],
+      ['opened_at', 'Opened'],
+      ['lifted_by', 'Lockout lifted by'],
+      ['lifted_at', 'Lockout lifted'],
+    ],
+    incidents.map((i) => ({
+      incident_id: i.id,
+      subject: i.subject,
+      window_from: iso(i.windowFrom),
+      window_to: iso(i.windowTo),
+      status: i.status,
+      secrets: i.total,
+      rotated: i.rotated,
+      flagged: i.flagged,
+      failed: i.failed,
+      opened_by: i.createdBy,
+      opened_at: iso(i.createdAt),
+      lifted_by: i.liftedBy,
+      lifted_at: iso(i.liftedAt),
+    })),
+    {
+      description: `${incidents.length} incident(s) whose lockout overlapped the period; ${incidents.filter((i) => i.liftedAt === null).length} lockout(s) still in force.`,
+      empty: 'No incident in the period.',
+    },
+  );
 }
 
 function integritySection(check: IntegrityResult | null): ReportSection {

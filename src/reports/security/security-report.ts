@@ -1,4 +1,5 @@
 import type { ChainCheck } from '../audit-chain.js';
+import type { IncidentsService } from '../../incidents/incidents.service.js';
 import { DAY_MS } from '../document-parts.js';
 import type { ReportBody, ReportPeriod } from '../reports.types.js';
 import {
@@ -21,8 +22,11 @@ export function chartWindow(period: ReportPeriod): ReportPeriod {
   return { from: new Date(endDay - 29 * DAY_MS), to: end };
 }
 
+/** What the security report needs of the incidents module: the incidents of the period. */
+export type IncidentsOfPeriod = Pick<IncidentsService, 'inPeriod'>;
+
 /** Gathers the security report's figures (aggregate queries) and lays out the document. */
-export async function securityReport(db: Db, period: ReportPeriod, now: Date, chain: ChainCheck): Promise<ReportBody> {
+export async function securityReport(db: Db, period: ReportPeriod, now: Date, chain: ChainCheck, incidents: IncidentsOfPeriod): Promise<ReportBody> {
   const window = chartWindow(period);
   const [inv, byTypeAndStore, expired, expiring30d, overdue, neverRotated, unused, unusedCount, withoutOwnerOrExpiry] = await Promise.all([
     inventory(db, now),
@@ -48,6 +52,7 @@ export async function securityReport(db: Db, period: ReportPeriod, now: Date, ch
     q.previousSecurityReport(db, now),
   ]);
   const churn = previous ? await q.churnSince(db, previous.generatedAt, now) : null;
+  const incidentRows = await incidents.inPeriod(period.from, period.to);
   const verdict = await chain.verifyChain();
 
   const facts: SecurityFacts = {
@@ -75,6 +80,7 @@ export async function securityReport(db: Db, period: ReportPeriod, now: Date, ch
     findings,
     previous,
     churn,
+    incidents: incidentRows,
   };
   return buildSecurityReport(facts);
 }
