@@ -66,7 +66,7 @@ export function configureOidc(config: ConsoleConfig): void {
     client_id: config.oidc.client_id,
     redirect_uri: redirectUri(),
     response_type: 'code',
-    scope: 'openid profile',
+    scope: 'openid',
     // Tokens in memory only. The state store holds the PKCE verifier, nonce and return path (no
     // token) across the redirect to the identity provider, and is emptied by the callback.
     userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
