@@ -77,6 +77,8 @@ export function configureOidc(config: ConsoleConfig): void {
     loadUserInfo: false,
     filterProtocolClaims: true,
   });
+  // A sign-in abandoned at the identity provider leaves its (token-free) state behind: drop it.
+  void manager.clearStaleState();
 }
 
 export async function signInWithOidc(returnTo: string): Promise<void> {

@@ -197,6 +197,14 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       expect(await page.getByRole('button', { name: /rotat/i }).count()).toBe(0);
       expect(await page.getByRole('button', { name: /delete|restore/i }).count()).toBe(0);
 
+      // Jobs and policies: readable, with no change control.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs and tasks' }).click();
+      await page.getByRole('heading', { name: 'Scheduled jobs' }).waitFor();
+      await page.getByRole('rowheader', { name: 'generate_security_report' }).waitFor();
+      expect(await page.getByRole('button', { name: /run now/i }).count()).toBe(0);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policies' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+
       // Tokens never left memory: nothing in either storage (the PKCE state was removed by the callback).
       const storage = await storageOf(page);
       expect(storage.local).toBe('{}');
@@ -262,6 +270,24 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       await page.getByRole('heading', { level: 1, name: names.rotate }).waitFor();
       await page.getByRole('button', { name: 'Reveal value' }).waitFor();
       expect(await page.getByText(value).count()).toBe(0);
+
+      // Soft delete (confirmed), then restore.
+      await page.getByRole('button', { name: 'Delete secret' }).click();
+      await page.getByRole('button', { name: 'Yes, delete' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Secret deleted' }).waitFor();
+      expect((await app.call('GET', `/api/v1/secrets/${ids.rotate}`, { token: adminToken })).status).toBe(404);
+      await page.getByRole('button', { name: 'Restore' }).click();
+      await page.getByRole('heading', { level: 1, name: names.rotate }).waitFor();
+      expect((await app.call('GET', `/api/v1/secrets/${ids.rotate}`, { token: adminToken })).status).toBe(200);
+
+      // A report generated in the background: the task's progress to its end, then listed and signed.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+      await page.getByLabel('Kind').selectOption('compliance');
+      await page.getByLabel('Standard').selectOption('soc2');
+      await page.getByLabel('In the background').check();
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page.locator('[data-task-status="completed"]').waitFor({ timeout: 60_000 });
+      await page.getByRole('row').filter({ hasText: 'compliance (soc2)' }).locator('[data-verdict="valid"]').waitFor();
       expect(problems).toEqual([]);
     } finally {
       await context.close();
