@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { currentSession, isAdmin, onSessionChange, type Session, signInWithOidc, signInWithToken, signOut } from './auth';
+import { currentSession, isAdmin, onSessionChange, type Session, signedOutBecause, signInWithOidc, signInWithToken, signOut } from './auth';
 import type { ConsoleConfig } from './config';
 import { AuditPage } from './pages/Audit';
 import { JobsPage } from './pages/Jobs';
@@ -25,7 +25,7 @@ export function App({ config, initialError }: { config: ConsoleConfig; initialEr
   useEffect(() => onSessionChange(setSession), []);
   const { path } = useLocation();
 
-  if (!session) return <SignIn config={config} error={initialError} />;
+  if (!session) return <SignIn config={config} error={initialError ?? signedOutBecause()} />;
 
   const active = (to: string) => (to === '/console/' ? path === '/console/' || path === '/console' : path.startsWith(to));
   return (
@@ -51,7 +51,7 @@ export function App({ config, initialError }: { config: ConsoleConfig; initialEr
             Signed in as <strong>{session.sub}</strong> ({session.roles.join(', ') || 'no role'})
             {session.via === 'dev' ? ' · development sign-in' : ''}
           </span>
-          <button type="button" onClick={signOut}>
+          <button type="button" onClick={() => signOut()}>
             Sign out
           </button>
         </div>

@@ -15,7 +15,7 @@ api.use({
   },
   onResponse({ response }) {
     // An expired or revoked token: back to the sign-in page.
-    if (response.status === 401) signOut();
+    if (response.status === 401) signOut('The service did not accept your token (expired or not valid here): sign in again.');
     return response;
   },
 });

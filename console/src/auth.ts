@@ -16,6 +16,9 @@ export interface Session {
 }
 
 let current: Session | null = null;
+/** Why the last session ended, when it was not the person's own choice (shown on the sign-in page). */
+let endedBecause: string | undefined;
+export const signedOutBecause = (): string | undefined => endedBecause;
 let manager: UserManager | null = null;
 const listeners = new Set<(s: Session | null) => void>();
 
@@ -28,6 +31,7 @@ export function onSessionChange(fn: (s: Session | null) => void): () => void {
 }
 
 function setSession(s: Session | null): void {
+  if (s) endedBecause = undefined;
   current = s;
   for (const fn of listeners) fn(s);
 }
@@ -100,7 +104,9 @@ export function signInWithToken(token: string, config: ConsoleConfig): void {
   setSession(sessionFromToken(token, config.roles_claim, 'dev'));
 }
 
-export function signOut(): void {
+export function signOut(reason?: string): void {
+  if (!current) return;
+  endedBecause = reason;
   setSession(null);
 }
 

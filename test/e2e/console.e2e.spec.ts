@@ -132,6 +132,11 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
     expect(js.headers.get('cache-control')).toContain('immutable');
     expect(js.headers.get('content-security-policy')).toBe(csp);
+    for (const sneaky of ['/console/assets/..%2f..%2fpackage.json', '/console/..%2fpackage.json', '/console/%2e%2e/%2e%2e/package.json']) {
+      const res = await fetch(app.url + sneaky);
+      const text = await res.text();
+      expect(text, sneaky).not.toContain('"dependencies"');
+    }
     const missing = await fetch(`${app.url}/console/assets/missing.js`);
     expect(missing.status).toBe(404);
     expect(await missing.text()).toBe('Not found\n');
@@ -321,8 +326,21 @@ describe.skipIf(!haveChromium)('web console development sign-in', () => {
       await page.getByText('Signed in as dev-auditor').waitFor();
       await page.getByText('development sign-in').waitFor();
       expect(await storageOf(page)).toMatchObject({ local: '{}', session: '{}' });
+
+      // Keyboard: each page opens with the focus on its heading; links work with Enter.
+      expect(await page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent')).toBe('H1 Overview');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: 'Secrets' }).waitFor();
+      expect(await page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent')).toBe('H1 Secrets');
+
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+
+      // A token the API refuses (signed with another secret) ends the session with a message.
+      await page.getByLabel('Token').fill(hsToken({ sub: 'dev-auditor', roles: ['auditor'], secret: 'another-secret-of-at-least-32-bytes-long!' }));
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('alert').filter({ hasText: 'did not accept your token' }).waitFor();
       expect(problems).toEqual([]);
     } finally {
       await context.close();
