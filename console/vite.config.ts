@@ -8,6 +8,14 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/console/',
   plugins: [react()],
+  // `npx vite --config console/vite.config.ts` for development: the API (and the console's
+  // settings) from a service running on port 8000.
+  server: {
+    proxy: {
+      '/api': 'http://127.0.0.1:8000',
+      '/console/config.json': 'http://127.0.0.1:8000',
+    },
+  },
   build: {
     outDir: fileURLToPath(new URL('../dist/console', import.meta.url)),
     emptyOutDir: true,
