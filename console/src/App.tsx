@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { currentSession, isAdmin, onSessionChange, type Session, signedOutBecause, signInWithOidc, signInWithToken, signOut } from './auth';
+import { currentSession, hasRole, isAdmin, onSessionChange, type Session, signedOutBecause, signInWithOidc, signInWithToken, signOut } from './auth';
 import type { ConsoleConfig } from './config';
 import { AuditPage } from './pages/Audit';
 import { JobsPage } from './pages/Jobs';
@@ -57,7 +57,17 @@ export function App({ config, initialError }: { config: ConsoleConfig; initialEr
         </div>
       </header>
       <main id="main">
-        <Route path={path} session={session} />
+        {hasRole(session, 'admin', 'auditor') ? (
+          <Route path={path} session={session} />
+        ) : (
+          <>
+            <PageTitle>No console access</PageTitle>
+            <p>
+              The console is for admins and auditors; your token carries {session.roles.length ? `the roles ${session.roles.join(', ')}` : 'no role'}. Readers
+              read their secrets through the API or <code>strongroom run</code>.
+            </p>
+          </>
+        )}
       </main>
     </>
   );

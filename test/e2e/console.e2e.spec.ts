@@ -337,6 +337,12 @@ describe.skipIf(!haveChromium)('web console development sign-in', () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
 
+      // A reader is told the console is not for it (and sees no page of data).
+      await page.getByLabel('Token').fill(hsToken({ sub: 'svc-reader', roles: ['reader'] }));
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('heading', { level: 1, name: 'No console access' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+
       // A token the API refuses (signed with another secret) ends the session with a message.
       await page.getByLabel('Token').fill(hsToken({ sub: 'dev-auditor', roles: ['auditor'], secret: 'another-secret-of-at-least-32-bytes-long!' }));
       await page.getByRole('button', { name: 'Use this token' }).click();
