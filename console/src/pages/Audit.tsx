@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { api, download, errorText, ok, type Schemas } from '../api';
-import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
+import { ErrorText, PageTitle, Status, useLoad, when, whenExact } from '../ui';
 
 interface Filters {
   actor: string;
@@ -114,7 +114,7 @@ function EventTable({ items }: { items: Schemas['AuditEventDto'][] }) {
         {items.map((e) => (
           <tr key={`${e.seq}-${e.request_id ?? ''}-${e.occurred_at}`}>
             <td>{e.seq}</td>
-            <td>{when(e.occurred_at)}</td>
+            <td>{whenExact(e.occurred_at)}</td>
             <td>{e.actor}</td>
             <td>{e.action}</td>
             <td>{e.secret_name ?? e.secret_id ?? ''}</td>
