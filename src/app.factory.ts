@@ -20,6 +20,7 @@ import { securityHeaders } from './http/security-headers.js';
 import { Metrics } from './metrics/metrics.service.js';
 import { KeyCheck } from './secrets/key-check.js';
 import { httpsEnabled, httpsServerOptions, watchCertificates } from './tls/https-options.js';
+import { registerWebConsole } from './web-console/web-console.js';
 
 export interface RunningApp {
   app: NestFastifyApplication;
@@ -109,6 +110,8 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
         if (req.url.startsWith('/api/v1')) reply.header('Cache-Control', 'no-store');
       });
     acceptJsonBodiesOnly(app.getHttpAdapter().getInstance(), config.bodyLimitBytes);
+    // The web console's static files at /console, under their own strict CSP.
+    registerWebConsole(app.getHttpAdapter().getInstance(), config);
     applyPipeline(app, config);
     SwaggerModule.setup('api/docs', app, () => createOpenApiDocument(app!), {
       jsonDocumentUrl: 'api/docs-json',

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
  */
 
 /** Lower layer: knows no feature. The audit *writer* (audit-log) is here; the audit feature is not. */
-const INFRASTRUCTURE = ['auth', 'audit-log', 'clock', 'common', 'config', 'crypto', 'database', 'health', 'http', 'metrics', 'tls', 'vault'];
+const INFRASTRUCTURE = ['auth', 'audit-log', 'clock', 'common', 'config', 'crypto', 'database', 'health', 'http', 'metrics', 'tls', 'vault', 'web-console'];
 const FEATURES = ['alerts', 'audit', 'backups', 'incidents', 'integrity', 'jobs', 'policies', 'reports', 'rotation', 'secrets', 'tasks'];
 const COMPOSITION = 'composition';
 

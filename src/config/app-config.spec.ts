@@ -30,8 +30,23 @@ describe('parseConfig', () => {
     [{ TLS_CERT_FILE: '/tls/tls.crt' }, /^TLS_CERT_FILE and TLS_KEY_FILE must be set together/],
     [{ TLS_CLIENT_CA_FILE: '/tls/ca.crt' }, /^TLS_CLIENT_CA_FILE needs TLS_CERT_FILE and TLS_KEY_FILE/],
     [{ VAULT_CLIENT_KEY: '/tls/v.key' }, /^VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together/],
+    [{ OIDC_ISSUER: 'https://idp.example.com' }, /^OIDC_ISSUER and OIDC_CLIENT_ID must be set together/],
+    [{ OIDC_CLIENT_ID: 'strongroom-console' }, /^OIDC_ISSUER and OIDC_CLIENT_ID must be set together/],
+    [{ OIDC_ISSUER: 'ftp://idp', OIDC_CLIENT_ID: 'c' }, /^OIDC_ISSUER must use http or https/],
+    [{ OIDC_ISSUER: 'https://idp.example.com/?x=1', OIDC_CLIENT_ID: 'c' }, /^OIDC_ISSUER must be the issuer URL alone/],
+    [{ OIDC_ISSUER: 'https://idp.example.com', OIDC_CLIENT_ID: 'a b' }, /^OIDC_CLIENT_ID must be 1 to 128/],
   ])('rejects %o with one line naming the variable', (env, message) => {
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  it('reads the console\'s OpenID provider (trailing slash dropped); plain http only on loopback in production', () => {
+    expect(parseConfig({}).console).toEqual({});
+    expect(parseConfig({ OIDC_ISSUER: 'https://idp.example.com/realms/x/', OIDC_CLIENT_ID: 'strongroom-console' }).console).toEqual({
+      oidc: { issuer: 'https://idp.example.com/realms/x', clientId: 'strongroom-console' },
+    });
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/x', LOCAL_ENCRYPTION_KEY: KEY, JWT_JWKS_URI: 'https://idp/jwks', AUDIT_SIGNING_KEY: 'k' };
+    expect(() => parseConfig({ ...production, OIDC_ISSUER: 'http://idp.example.com', OIDC_CLIENT_ID: 'c' })).toThrow(/^OIDC_ISSUER must use https with NODE_ENV=production/);
+    expect(parseConfig({ ...production, OIDC_ISSUER: 'http://127.0.0.1:9000', OIDC_CLIENT_ID: 'c' }).console.oidc?.issuer).toBe('http://127.0.0.1:9000');
   });
 
   it('never echoes a sensitive value in its error', () => {

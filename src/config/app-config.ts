@@ -203,6 +203,12 @@ export class AppConfig {
     schedule: string;
   };
 
+  /** The web console at /console (src/web-console/README.md). */
+  readonly console: {
+    /** OIDC_ISSUER and OIDC_CLIENT_ID: the console signs people in there (authorization code + PKCE). */
+    oidc?: { issuer: string; clientId: string };
+  };
+
   constructor(init: Omit<AppConfig, 'isProduction'>) {
     Object.assign(this, init);
   }
@@ -370,6 +376,7 @@ export function parseConfig(env: Env): AppConfig {
       fullVerifyMinutes: int(env, 'AUDIT_FULL_VERIFY_MINUTES', 60, 1, 10_080),
     },
     tls: tlsConfig(env),
+    console: consoleConfig(env, nodeEnv),
     backups: {
       dir: str(env, 'BACKUP_DIR', `${str(env, 'DATA_DIR', './data').replace(/\/+$/, '')}/backups`),
       retained: int(env, 'BACKUP_RETAINED', 7, 1, 10_000),
@@ -398,6 +405,26 @@ export function parseConfig(env: Env): AppConfig {
     }
   }
   return config;
+}
+
+const CLIENT_ID = /^[A-Za-z0-9._:@\/-]{1,128}$/;
+
+function consoleConfig(env: Env, nodeEnv: NodeEnv): AppConfig['console'] {
+  const issuer = url(env, 'OIDC_ISSUER', ['http', 'https']);
+  const clientId = str(env, 'OIDC_CLIENT_ID');
+  if (!issuer !== !clientId) throw new ConfigError('OIDC_ISSUER and OIDC_CLIENT_ID must be set together (the console signs in with both)');
+  if (!issuer || !clientId) return {};
+  if (issuer.length > 512) throw new ConfigError('OIDC_ISSUER must be at most 512 characters');
+  if (!CLIENT_ID.test(clientId)) throw new ConfigError('OIDC_CLIENT_ID must be 1 to 128 letters, digits or . _ : @ / -');
+  const parsed = new URL(issuer);
+  if (parsed.search || parsed.hash || parsed.username || parsed.password) {
+    throw new ConfigError('OIDC_ISSUER must be the issuer URL alone (no query, fragment or credentials)');
+  }
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname);
+  if (nodeEnv === 'production' && parsed.protocol !== 'https:' && !loopback) {
+    throw new ConfigError('OIDC_ISSUER must use https with NODE_ENV=production');
+  }
+  return { oidc: { issuer: issuer.replace(/\/+$/, ''), clientId } };
 }
 
 function tlsConfig(env: Env): AppConfig['tls'] {

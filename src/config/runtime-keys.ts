@@ -105,6 +105,7 @@ export function describeConfig(config: AppConfig): Record<string, unknown> {
     audit: config.audit.enabled,
     rotation: config.rotation.enabled,
     transport: config.tls.certFile ? (config.tls.clientCaFile ? 'https, client certificates required' : 'https') : 'http',
+    console: config.console.oidc ? `OIDC ${config.console.oidc.issuer}` : config.isProduction ? 'no sign-in (set OIDC_ISSUER)' : 'development sign-in',
     rotatorAllowedHosts: [...config.rotators.allowedHosts.names, ...config.rotators.allowedHosts.networks.map((n) => `${n.address}/${n.prefix}`)].join(',') || 'none',
   };
 }

@@ -1,0 +1,114 @@
+import { InMemoryWebStorage, UserManager, WebStorageStateStore } from 'oidc-client-ts';
+import type { ConsoleConfig } from './config';
+
+/**
+ * The signed-in person. The access token lives in this module's memory only: never in
+ * localStorage, sessionStorage, a cookie or the URL. A reload signs out (the identity provider's
+ * own session makes signing in again one click).
+ */
+export interface Session {
+  token: string;
+  sub: string;
+  roles: string[];
+  /** ms since the epoch */
+  expiresAt: number;
+  via: 'oidc' | 'dev';
+}
+
+let current: Session | null = null;
+/** Why the last session ended, when it was not the person's own choice (shown on the sign-in page). */
+let endedBecause: string | undefined;
+export const signedOutBecause = (): string | undefined => endedBecause;
+let manager: UserManager | null = null;
+const listeners = new Set<(s: Session | null) => void>();
+
+export const currentSession = (): Session | null => current;
+export const currentToken = (): string | null => (current && current.expiresAt > Date.now() ? current.token : null);
+
+export function onSessionChange(fn: (s: Session | null) => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+function setSession(s: Session | null): void {
+  if (s) endedBecause = undefined;
+  current = s;
+  for (const fn of listeners) fn(s);
+}
+
+/** The payload of a JWT, for display and for choosing which controls to show (the API verifies it). */
+export function decodeClaims(token: string): Record<string, unknown> {
+  const part = token.split('.')[1];
+  if (!part) throw new Error('not a JWT');
+  const b64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+  const json = new TextDecoder().decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+  const claims = JSON.parse(json) as unknown;
+  if (!claims || typeof claims !== 'object') throw new Error('not a JWT');
+  return claims as Record<string, unknown>;
+}
+
+function claimAt(payload: Record<string, unknown>, path: string): unknown {
+  if (path in payload) return payload[path];
+  return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), payload);
+}
+
+export function sessionFromToken(token: string, rolesClaim: string, via: Session['via']): Session {
+  const claims = decodeClaims(token.trim());
+  const raw = claimAt(claims, rolesClaim);
+  const roles = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(/[\s,]+/) : []).filter((r): r is string => typeof r === 'string' && r !== '');
+  const exp = typeof claims.exp === 'number' ? claims.exp * 1000 : 0;
+  if (exp <= Date.now()) throw new Error('this token has expired');
+  return { token: token.trim(), sub: typeof claims.sub === 'string' ? claims.sub : 'unknown', roles, expiresAt: exp, via };
+}
+
+const redirectUri = () => `${window.location.origin}/console/callback`;
+
+export function configureOidc(config: ConsoleConfig): void {
+  if (!config.oidc) return;
+  manager = new UserManager({
+    authority: config.oidc.issuer,
+    client_id: config.oidc.client_id,
+    redirect_uri: redirectUri(),
+    response_type: 'code',
+    scope: 'openid',
+    // Tokens in memory only. The state store holds the PKCE verifier, nonce and return path (no
+    // token) across the redirect to the identity provider, and is emptied by the callback.
+    userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
+    stateStore: new WebStorageStateStore({ store: window.sessionStorage, prefix: 'strongroom.oidc.' }),
+    // No hidden iframes (the CSP allows none) and no extra calls: the access token is what counts.
+    automaticSilentRenew: false,
+    monitorSession: false,
+    loadUserInfo: false,
+    filterProtocolClaims: true,
+  });
+  // A sign-in abandoned at the identity provider leaves its (token-free) state behind: drop it.
+  void manager.clearStaleState();
+}
+
+export async function signInWithOidc(returnTo: string): Promise<void> {
+  if (!manager) throw new Error('no identity provider is configured');
+  await manager.signinRedirect({ url_state: returnTo });
+}
+
+/** Completes the authorization-code exchange on /console/callback; returns where to go next. */
+export async function completeOidcSignIn(config: ConsoleConfig): Promise<string> {
+  if (!manager) throw new Error('no identity provider is configured');
+  const user = await manager.signinRedirectCallback();
+  setSession(sessionFromToken(user.access_token, config.roles_claim, 'oidc'));
+  await manager.removeUser();
+  const back = user.url_state;
+  return back && back.startsWith('/console') ? back : '/console/';
+}
+
+export function signInWithToken(token: string, config: ConsoleConfig): void {
+  setSession(sessionFromToken(token, config.roles_claim, 'dev'));
+}
+
+export function signOut(reason?: string): void {
+  if (!current) return;
+  endedBecause = reason;
+  setSession(null);
+}
+
+export const hasRole = (s: Session | null, ...roles: string[]) => !!s && roles.some((r) => s.roles.includes(r));
+export const isAdmin = (s: Session | null) => hasRole(s, 'admin');

@@ -1,0 +1,180 @@
+import { type FormEvent, useState } from 'react';
+import { api, download, errorText, ok, type Schemas } from '../api';
+import { ErrorText, PageTitle, Status, useLoad, when, whenExact } from '../ui';
+
+interface Filters {
+  actor: string;
+  action: string;
+  secret_id: string;
+  outcome: '' | 'success' | 'denied' | 'error';
+  from: string;
+  to: string;
+}
+const EMPTY: Filters = { actor: '', action: '', secret_id: '', outcome: '', from: '', to: '' };
+const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+
+export function AuditPage() {
+  const [draft, setDraft] = useState<Filters>(EMPTY);
+  const [filters, setFilters] = useState<Filters>(EMPTY);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const events = useLoad(
+    () =>
+      ok(
+        api.GET('/api/v1/audit/events', {
+          params: {
+            query: {
+              limit: 50,
+              cursor,
+              ...(filters.actor ? { actor: filters.actor } : {}),
+              ...(filters.action ? { action: filters.action } : {}),
+              ...(filters.secret_id ? { secret_id: filters.secret_id } : {}),
+              ...(filters.outcome ? { outcome: filters.outcome } : {}),
+              ...(filters.from ? { from: iso(filters.from) } : {}),
+              ...(filters.to ? { to: iso(filters.to) } : {}),
+            },
+          },
+        }),
+      ),
+    [filters, cursor],
+  );
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilters(draft);
+    setCursors([undefined]);
+  };
+  const field = (name: keyof Filters, label: string, type = 'text') => (
+    <label>
+      {label}
+      <input type={type} value={draft[name]} maxLength={256} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })} />
+    </label>
+  );
+
+  return (
+    <>
+      <PageTitle>Audit</PageTitle>
+      <Verify />
+      <form className="filters" onSubmit={apply} aria-label="Filter audit events">
+        {field('actor', 'Actor')}
+        {field('action', 'Action')}
+        {field('secret_id', 'Secret id')}
+        <label>
+          Outcome
+          <select value={draft.outcome} onChange={(e) => setDraft({ ...draft, outcome: e.target.value as Filters['outcome'] })}>
+            <option value="">Any</option>
+            <option>success</option>
+            <option>denied</option>
+            <option>error</option>
+          </select>
+        </label>
+        {field('from', 'From', 'datetime-local')}
+        {field('to', 'To', 'datetime-local')}
+        <button type="submit">Apply filters</button>
+        <button type="button" onClick={() => events.reload()}>
+          Refresh
+        </button>
+      </form>
+      <Export from={iso(filters.from)} to={iso(filters.to)} />
+      <Status loaded={events}>
+        {(l) => (
+          <>
+            <EventTable items={l.items} />
+            <nav className="pager" aria-label="Pages">
+              <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+                Newer events
+              </button>
+              <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
+                Older events
+              </button>
+            </nav>
+          </>
+        )}
+      </Status>
+    </>
+  );
+}
+
+function EventTable({ items }: { items: Schemas['AuditEventDto'][] }) {
+  if (items.length === 0) return <p>No event matches.</p>;
+  return (
+    <table className="audit">
+      <caption className="sr-only">Audit events, newest first</caption>
+      <thead>
+        <tr>
+          <th scope="col">Seq</th>
+          <th scope="col">Time</th>
+          <th scope="col">Actor</th>
+          <th scope="col">Action</th>
+          <th scope="col">Secret</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Client</th>
+        </tr>
+      </thead>
+      <tbody>
+        {items.map((e) => (
+          <tr key={`${e.seq}-${e.request_id ?? ''}-${e.occurred_at}`}>
+            <td>{e.seq}</td>
+            <td>{whenExact(e.occurred_at)}</td>
+            <td>{e.actor}</td>
+            <td>{e.action}</td>
+            <td>{e.secret_name ?? e.secret_id ?? ''}</td>
+            <td className={e.outcome === 'success' ? '' : 'bad'}>{e.outcome}</td>
+            <td>{e.client_ip ?? ''}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function Verify() {
+  const [result, setResult] = useState<{ r: Schemas['AuditVerifyResultDto']; at: string }>();
+  const [problem, setProblem] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const run = async () => {
+    setBusy(true);
+    setProblem(undefined);
+    try {
+      setResult({ r: await ok(api.GET('/api/v1/audit/verify')), at: new Date().toISOString() });
+    } catch (e) {
+      setProblem(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section aria-labelledby="verify-h" className="inline">
+      <h2 id="verify-h">Chain</h2>
+      <button type="button" onClick={run} disabled={busy}>
+        Verify the chain
+      </button>
+      {result ? (
+        <p role="status" className={result.r.valid ? 'good' : 'bad'}>
+          {result.r.valid ? 'Intact' : `Broken at ${result.r.first_invalid_id ?? '?'}: ${result.r.reason ?? ''}`}: {result.r.checked} events checked, verified{' '}
+          {when(result.at)}
+        </p>
+      ) : null}
+      <ErrorText error={problem} />
+    </section>
+  );
+}
+
+function Export({ from, to }: { from?: string; to?: string }) {
+  const [problem, setProblem] = useState<string>();
+  const go = (format: 'jsonl' | 'csv') => {
+    const q = new URLSearchParams({ format, ...(from ? { from } : {}), ...(to ? { to } : {}) });
+    download(`/api/v1/audit/export?${q}`, `strongroom-audit.${format}`).catch((e: unknown) => setProblem(errorText(e)));
+  };
+  return (
+    <div className="inline">
+      <span>Export (the filter's time range):</span>
+      <button type="button" onClick={() => go('jsonl')}>
+        Export JSONL (verifiable)
+      </button>
+      <button type="button" onClick={() => go('csv')}>
+        Export CSV
+      </button>
+      <ErrorText error={problem} />
+    </div>
+  );
+}

@@ -1,0 +1,377 @@
+/**
+ * The web console (/console) in real headless Chromium (Debian's chromium, driven by
+ * playwright-core) against the service on the real PostgreSQL, signing in through a real OpenID
+ * provider (oidc-provider, test/support/oidc-idp.ts) with authorization code + PKCE.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestApp, TEST_ENCRYPTION_KEY, type TestApp } from '../support/app.js';
+import { freePort, idpEnvFor, type OidcIdp, startOidcIdp } from '../support/oidc-idp.js';
+import { hsToken, TEST_JWT_SECRET } from '../support/tokens.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`console e2e skipped: no Chromium at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+
+const SCREENSHOT = resolve(import.meta.dirname, '..', '..', 'docs', 'console-overview.png');
+
+const form = (o: Record<string, string>) => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(o).toString(),
+});
+
+function expectedCsp(issuerOrigin?: string): string {
+  const extra = issuerOrigin ? ` ${issuerOrigin}` : '';
+  return `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'${extra}; form-action 'self'${extra}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+async function launch(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+}
+
+/** A page that records every CSP violation and page error it meets. */
+async function newPage(context: BrowserContext): Promise<{ page: Page; problems: string[] }> {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  return { page, problems };
+}
+
+async function storageOf(page: Page): Promise<{ local: string; session: string; url: string }> {
+  // Runs in the page (the test's tsconfig has no DOM types).
+  return page.evaluate('({ local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }), url: location.href })');
+}
+
+describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
+  let app: TestApp;
+  let idp: OidcIdp;
+  let browser: Browser;
+  let adminToken: string;
+  let auditorToken: string;
+  const suffix = randomBytes(3).toString('hex');
+  const names = { plain: `console_api_${suffix}`, expiring: `console_expiring_${suffix}`, expired: `console_expired_${suffix}`, rotate: `console_rotate_${suffix}` };
+  const ids: Record<string, string> = {};
+
+  /** An access token from the IdP through the device flow (the CLI client), for the test's own API calls. */
+  async function deviceToken(accountId: string): Promise<string> {
+    const meta = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+    const auth = (await (await fetch(meta.device_authorization_endpoint!, form({ client_id: idp.cliClientId, scope: 'openid' }))).json()) as {
+      device_code: string;
+      user_code: string;
+    };
+    await idp.approveDevice(auth.user_code, accountId);
+    const res = await fetch(meta.token_endpoint!, form({ client_id: idp.cliClientId, grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: auth.device_code }));
+    const body = (await res.json()) as { access_token: string };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    return body.access_token;
+  }
+
+  /** Signs in at /console through the IdP's login page; ends on the overview. */
+  async function signIn(page: Page, account: string): Promise<void> {
+    await page.goto(`${app.url}/console/`);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((u) => u.toString().startsWith(idp.issuer));
+    await page.getByLabel('Account').fill(account);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+    expect(page.url()).toBe(`${app.url}/console/`);
+    await page.getByText(`Signed in as ${account}`).waitFor();
+  }
+
+  beforeAll(async () => {
+    const idpPort = await freePort();
+    const issuer = `http://127.0.0.1:${idpPort}`;
+    app = await startTestApp({ env: { ...idpEnvFor(idpPort), OIDC_ISSUER: issuer, OIDC_CLIENT_ID: 'strongroom-console' } });
+    idp = await startOidcIdp({ port: idpPort, consoleRedirectUris: [`${app.url}/console/callback`] });
+    adminToken = await deviceToken('alice-admin');
+    auditorToken = await deviceToken('carol-auditor');
+
+    const create = async (body: Record<string, unknown>) => {
+      const r = await app.call('POST', '/api/v1/secrets', { token: adminToken, body });
+      expect(r.status, r.text).toBe(201);
+      return r.body.id as string;
+    };
+    ids.plain = await create({ name: names.plain, secret_type: 'API_KEY', tags: { env: 'test' } });
+    ids.rotate = await create({ name: names.rotate, secret_type: 'API_KEY', tags: { env: 'test' } });
+    ids.expiring = await create({ name: names.expiring, secret_type: 'WEBHOOK_SECRET', expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() });
+    ids.expired = await create({ name: names.expired, secret_type: 'DATABASE_PASSWORD', expires_at: new Date(Date.now() - 86_400_000).toISOString() });
+    const report = await app.call('POST', '/api/v1/reports', { token: adminToken, body: { kind: 'security' } });
+    expect(report.status, report.text).toBe(201);
+    browser = await launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await idp?.close();
+    await app?.stop();
+  });
+
+  it('serves the console with a strict Content-Security-Policy, and its settings at config.json', async () => {
+    const csp = expectedCsp(idp.issuer);
+    for (const path of ['/console', '/console/', '/console/secrets/abc', '/console/config.json']) {
+      const res = await fetch(app.url + path);
+      await res.arrayBuffer(); // a body left unread keeps the connection busy, and the app's close waits for it
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('content-security-policy'), path).toBe(csp);
+    }
+    const html = await (await fetch(`${app.url}/console/`)).text();
+    expect(html).toContain('<div id="root">');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(html).not.toMatch(/\sstyle=|<style/); // no inline style
+    const script = /src="(\/console\/assets\/[^"]+\.js)"/.exec(html)![1]!;
+    const js = await fetch(app.url + script);
+    expect((await js.text()).length).toBeGreaterThan(1000);
+    expect(js.headers.get('content-type')).toMatch(/^text\/javascript/);
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect(js.headers.get('content-security-policy')).toBe(csp);
+    for (const sneaky of ['/console/assets/..%2f..%2fpackage.json', '/console/..%2fpackage.json', '/console/%2e%2e/%2e%2e/package.json']) {
+      const res = await fetch(app.url + sneaky);
+      const text = await res.text();
+      expect(text, sneaky).not.toContain('"dependencies"');
+    }
+    const missing = await fetch(`${app.url}/console/assets/missing.js`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe('Not found\n');
+    expect(await (await fetch(`${app.url}/console/config.json`)).json()).toEqual({
+      oidc: { issuer: idp.issuer, client_id: 'strongroom-console' },
+      dev_sign_in: false,
+      roles_claim: 'roles',
+    });
+  });
+
+  it('an auditor signs in through the IdP, sees the stats, downloads the security report PDF, and has no change control', async () => {
+    const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 1000 } });
+    try {
+      const { page, problems } = await newPage(context);
+      await signIn(page, 'carol-auditor');
+
+      // The overview's numbers are the API's.
+      await page.locator('[data-stat="total"]').waitFor();
+      const stats = await app.call('GET', '/api/v1/secrets/stats', { token: auditorToken });
+      expect(stats.status).toBe(200);
+      const shown = async (name: string) => Number(await page.locator(`[data-stat="${name}"]`).textContent());
+      expect(await shown('total')).toBe(stats.body.total);
+      expect(await shown('expired')).toBe(stats.body.expired);
+      expect(await shown('expiring_within_7_days')).toBe(stats.body.expiring_within_7_days);
+      expect(await shown('expiring_within_30_days')).toBe(stats.body.expiring_within_30_days);
+      expect(await shown('rotation_overdue')).toBe(stats.body.rotation_overdue);
+      expect(await shown('open_security_findings')).toBe(stats.body.open_security_findings.total);
+      expect(stats.body.total).toBeGreaterThanOrEqual(4);
+      expect(stats.body.expiring_within_7_days).toBeGreaterThanOrEqual(1);
+      expect(stats.body.expired).toBeGreaterThanOrEqual(1);
+      await page.getByRole('region', { name: 'Expired secrets' }).getByRole('link', { name: names.expired }).waitFor();
+      await page.locator('[data-stat="security_score"]').waitFor();
+      await page.locator('[data-stat="audit_chain"]').waitFor();
+      expect(await page.locator('[data-stat="audit_chain"]').textContent()).toMatch(/^Intact/);
+      mkdirSync(resolve(SCREENSHOT, '..'), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+      // Reports: the stored security report, its signature checked, its PDF downloaded.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
+      const row = page.getByRole('row').filter({ hasText: 'security' }).first();
+      await row.locator('[data-verdict="valid"]').waitFor();
+      const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: /as PDF$/ }).click()]);
+      const dir = mkdtempSync(join(tmpdir(), 'console-dl-'));
+      try {
+        const file = join(dir, download.suggestedFilename());
+        await download.saveAs(file);
+        expect(download.suggestedFilename()).toMatch(/\.pdf$/);
+        const pdf = readFileSync(file);
+        expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+        expect(pdf.length).toBeGreaterThan(1000);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+
+      // A secret's page: details, but no reveal, rotate or delete control for an auditor.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).click();
+      await page.getByRole('link', { name: names.plain }).click();
+      await page.getByRole('heading', { level: 1, name: names.plain }).waitFor();
+      await page.getByRole('heading', { name: 'Versions' }).waitFor();
+      await page.getByRole('heading', { name: 'Rotation history' }).waitFor();
+      expect(await page.getByRole('button', { name: /reveal/i }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: /rotat/i }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: /delete|restore/i }).count()).toBe(0);
+
+      // Jobs and policies: readable, with no change control.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs and tasks' }).click();
+      await page.getByRole('heading', { name: 'Scheduled jobs' }).waitFor();
+      await page.getByRole('rowheader', { name: 'generate_security_report' }).waitFor();
+      expect(await page.getByRole('button', { name: /run now/i }).count()).toBe(0);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policies' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
+
+      // Tokens never left memory: nothing in either storage (the PKCE state was removed by the callback).
+      const storage = await storageOf(page);
+      expect(storage.local).toBe('{}');
+      expect(storage.session).toBe('{}');
+      expect(storage.url).not.toMatch(/code=|token|state=/);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an admin rotates a secret (dry run, then the task to its end) and reveals a value, which the audit list shows', async () => {
+    const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    try {
+      const { page, problems } = await newPage(context);
+      await signIn(page, 'alice-admin');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).click();
+      await page.getByLabel('Name starts with').fill(names.rotate);
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await page.getByRole('link', { name: names.rotate }).click();
+      await page.getByRole('heading', { level: 1, name: names.rotate }).waitFor();
+      expect(await page.locator('[data-field="version"]').textContent()).toBe('1');
+
+      await page.getByRole('button', { name: 'Check rotation (dry run)' }).click();
+      await page.getByText('every check passed').waitFor();
+      await page.getByRole('button', { name: 'Rotate now' }).click();
+      await page.locator('[data-task-status="completed"]').waitFor({ timeout: 30_000 });
+      await page.locator('[data-field="version"]', { hasText: '2' }).waitFor();
+      const history = await app.call('GET', `/api/v1/secrets/${ids.rotate}/rotations`, { token: adminToken });
+      expect(history.body[0]).toMatchObject({ status: 'completed', from_version: 1, to_version: 2 });
+
+      // Reveal: an explicit click; the value is on screen only, never in storage or the URL.
+      await page.getByRole('button', { name: 'Reveal value' }).click();
+      const value = (await page.locator('#revealed').textContent()) ?? '';
+      expect(value.length).toBeGreaterThanOrEqual(16);
+      const storage = await storageOf(page);
+      expect(storage.local).not.toContain(value);
+      expect(storage.session).not.toContain(value);
+      expect(storage.url).not.toContain(value);
+      expect(storage.local).toBe('{}');
+      expect(storage.session).toBe('{}');
+
+      // Leaving the page clears it; the audit list shows the read, by this admin, of this secret.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
+      expect(await page.getByText(value).count()).toBe(0);
+      await page.getByLabel('Actor').fill('alice-admin');
+      await page.getByLabel('Action').fill('secret.value_read');
+      await page.getByLabel('Secret id').fill(ids.rotate);
+      await page.getByRole('button', { name: 'Apply filters' }).click();
+      await eventually(async () => {
+        const rows = page.locator('table.audit tbody tr').filter({ hasText: names.rotate }).filter({ hasText: 'secret.value_read' });
+        if ((await rows.count()) > 0) return true;
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.locator('table.audit, p:text("No event matches.")').first().waitFor();
+        return false;
+      });
+      await page.getByRole('button', { name: 'Verify the chain' }).click();
+      await page.getByRole('status').filter({ hasText: /^Intact/ }).waitFor();
+
+      // Back on the secret: the value is gone until revealed again.
+      await page.goBack();
+      await page.getByRole('heading', { level: 1, name: names.rotate }).waitFor();
+      await page.getByRole('button', { name: 'Reveal value' }).waitFor();
+      expect(await page.getByText(value).count()).toBe(0);
+
+      // Soft delete (confirmed), then restore.
+      await page.getByRole('button', { name: 'Delete secret' }).click();
+      await page.getByRole('button', { name: 'Yes, delete' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Secret deleted' }).waitFor();
+      expect((await app.call('GET', `/api/v1/secrets/${ids.rotate}`, { token: adminToken })).status).toBe(404);
+      await page.getByRole('button', { name: 'Restore' }).click();
+      await page.getByRole('heading', { level: 1, name: names.rotate }).waitFor();
+      expect((await app.call('GET', `/api/v1/secrets/${ids.rotate}`, { token: adminToken })).status).toBe(200);
+
+      // A report generated in the background: the task's progress to its end, then listed and signed.
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
+      await page.getByLabel('Kind').selectOption('compliance');
+      await page.getByLabel('Standard').selectOption('soc2');
+      await page.getByLabel('In the background').check();
+      await page.getByRole('button', { name: 'Generate' }).click();
+      await page.locator('[data-task-status="completed"]').waitFor({ timeout: 60_000 });
+      await page.getByRole('row').filter({ hasText: 'compliance (soc2)' }).locator('[data-verdict="valid"]').waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
+
+describe.skipIf(!haveChromium)('web console development sign-in', () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('outside production (no issuer, HS256): a pasted `npm run token` token signs in, marked as development', async () => {
+    const app = await startTestApp();
+    const context = await browser.newContext();
+    try {
+      expect(await (await fetch(`${app.url}/console/config.json`)).json()).toEqual({ oidc: null, dev_sign_in: true, roles_claim: 'roles' });
+      const index = await fetch(`${app.url}/console/`);
+      await index.text();
+      expect(index.headers.get('content-security-policy')).toBe(expectedCsp());
+      const { page, problems } = await newPage(context);
+      await page.goto(`${app.url}/console/`);
+      await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+      await page.getByLabel('Token').fill(hsToken({ sub: 'dev-auditor', roles: ['auditor'] }));
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+      await page.getByText('Signed in as dev-auditor').waitFor();
+      await page.getByText('development sign-in').waitFor();
+      expect(await storageOf(page)).toMatchObject({ local: '{}', session: '{}' });
+
+      // Keyboard: each page opens with the focus on its heading; links work with Enter.
+      expect(await page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent')).toBe('H1 Overview');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { level: 1, name: 'Secrets' }).waitFor();
+      expect(await page.evaluate('document.activeElement.tagName + " " + document.activeElement.textContent')).toBe('H1 Secrets');
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+
+      // A reader is told the console is not for it (and sees no page of data).
+      await page.getByLabel('Token').fill(hsToken({ sub: 'svc-reader', roles: ['reader'] }));
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('heading', { level: 1, name: 'No console access' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+
+      // A token the API refuses (signed with another secret) ends the session with a message.
+      await page.getByLabel('Token').fill(hsToken({ sub: 'dev-auditor', roles: ['auditor'], secret: 'another-secret-of-at-least-32-bytes-long!' }));
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('alert').filter({ hasText: 'did not accept your token' }).waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await app.stop();
+    }
+  });
+
+  it('with NODE_ENV=production the development sign-in is not offered', async () => {
+    const signingKey = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const app = await startTestApp({
+      env: { NODE_ENV: 'production', JWT_SECRET: TEST_JWT_SECRET, LOCAL_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, AUDIT_SIGNING_KEY: signingKey },
+    });
+    const context = await browser.newContext();
+    try {
+      expect(await (await fetch(`${app.url}/console/config.json`)).json()).toEqual({ oidc: null, dev_sign_in: false, roles_claim: 'roles' });
+      const { page, problems } = await newPage(context);
+      await page.goto(`${app.url}/console/`);
+      await page.getByRole('heading', { level: 1, name: 'Strongroom console' }).waitFor();
+      await page.getByText('No identity provider is configured').waitFor();
+      expect(await page.getByRole('heading', { name: 'Development sign-in' }).count()).toBe(0);
+      expect(await page.getByLabel('Token').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await app.stop();
+    }
+  });
+});
