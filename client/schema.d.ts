@@ -630,6 +630,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List background tasks, newest first (filters: status, kind); per-item failures are at each status_url */
+        get: operations["Tasks_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/live": {
         parameters: {
             query?: never;
@@ -1502,6 +1519,10 @@ export interface components {
             error: string;
             target: string;
         };
+        TaskListResponseDto: {
+            items: components["schemas"]["TaskSummaryDto"][];
+            next_cursor: string | null;
+        };
         TaskProgressDto: {
             done: number;
             failed: number;
@@ -1519,6 +1540,20 @@ export interface components {
             started_at: string | null;
             /** @enum {string} */
             status: "pending" | "running" | "completed" | "failed";
+            task_id: string;
+        };
+        TaskSummaryDto: {
+            created_at: string;
+            created_by: string;
+            finished_at: string | null;
+            kind: string;
+            /** @description failed: items that failed for good */
+            progress: components["schemas"]["TaskProgressDto"];
+            started_at: string | null;
+            /** @enum {string} */
+            status: "pending" | "running" | "completed" | "failed";
+            /** @example /api/v1/secrets/task/task_abc/status */
+            status_url: string;
             task_id: string;
         };
         UpdateSecretDto: {
@@ -3441,6 +3476,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Only secrets past their expires_at */
                 expired_only?: boolean;
+                /** @description Only secrets not yet expired whose expires_at is within this many days (now < expires_at <= now + N days); excludes expired_only=true */
+                expiring_within_days?: number;
                 limit?: number;
                 name_prefix?: string;
                 rotation_status?: "none" | "pending" | "in_progress" | "completed" | "failed" | "rotation_due";
@@ -4802,6 +4839,77 @@ export interface operations {
                 };
             };
             /** @description Invalid input (the body names each field and its problems) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Role not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Too many requests; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Unavailable (database down, or the request deadline passed); see Retry-After */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    Tasks_list: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page */
+                cursor?: string;
+                /** @description Only tasks of this kind (lower-case letters, digits, _; at most 32) */
+                kind?: string;
+                limit?: number;
+                status?: "pending" | "running" | "completed" | "failed";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskListResponseDto"];
+                };
+            };
+            /** @description Invalid filter, limit or cursor */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -40,6 +40,7 @@ export const AuditAction = {
   IntegrityCheckRequested: 'integrity.check_requested',
   IntegrityChecked: 'integrity.checked',
   TaskStatusRead: 'task.status_read',
+  TasksListed: 'task.listed',
   JobRun: 'job.run',
   JobRunRequested: 'job.run_requested',
   JobsRead: 'job.runs_read',

@@ -129,6 +129,14 @@ export class SecretsService {
       .limit(limit + 1);
     if (q.secret_type) qb.andWhere('s.secret_type = :type', { type: q.secret_type });
     if (q.expired_only) qb.andWhere('s.expires_at <= :now', { now: this.clock.now() });
+    if (q.expiring_within_days !== undefined) {
+      if (q.expired_only) {
+        const problems = ['expiring_within_days selects secrets not yet expired: it cannot be combined with expired_only=true'];
+        throw new DomainError(DomainErrorCode.InvalidInput, 'invalid request: expiring_within_days', { errors: [{ field: 'expiring_within_days', problems }] });
+      }
+      const now = this.clock.now();
+      qb.andWhere('s.expires_at > :expNow AND s.expires_at <= :expUntil', { expNow: now, expUntil: addDays(now, q.expiring_within_days) });
+    }
     if (q.rotation_status) qb.andWhere('s.rotation_status = :rs', { rs: q.rotation_status });
     if (q.name_prefix) {
       qb.andWhere("s.name LIKE :prefix ESCAPE '\\'", { prefix: `${q.name_prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%` });

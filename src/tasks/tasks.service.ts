@@ -4,7 +4,9 @@ import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialE
 import { annotateAudit } from '../audit-log/audit-scope.js';
 import { Clock } from '../clock/clock.js';
 import { notFound } from '../common/domain-error.js';
+import { decodeCursor, encodeCursor } from '../common/list-cursor.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import type { TaskListQuery, TaskListResponseDto } from './dto/task-list.dto.js';
 import type { TaskAcceptedDto, TaskStatusDto } from './dto/task-status.dto.js';
 import { TaskEntity } from './entities/task.entity.js';
 import { TaskItemEntity } from './entities/task-item.entity.js';
@@ -83,6 +85,55 @@ export class TasksService {
       created_at: task.createdAt.toISOString(),
       started_at: task.startedAt?.toISOString() ?? null,
       finished_at: task.finishedAt?.toISOString() ?? null,
+    };
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id); progress of unfinished tasks counted from their items. */
+  async list(q: TaskListQuery): Promise<TaskListResponseDto> {
+    const tx = this.uow.manager();
+    const limit = q.limit ?? 50;
+    const qb = tx
+      .getRepository(TaskEntity)
+      .createQueryBuilder('t')
+      .orderBy('t.createdAt', 'DESC')
+      .addOrderBy('t.id', 'DESC')
+      .limit(limit + 1);
+    if (q.status !== undefined) qb.andWhere('t.status = :status', { status: q.status });
+    if (q.kind !== undefined) qb.andWhere('t.kind = :kind', { kind: q.kind });
+    if (q.cursor !== undefined) {
+      const { createdAt: at, id } = decodeCursor(q.cursor);
+      qb.andWhere('(t.created_at, t.id) < (:at::timestamptz, :id)', { at, id });
+    }
+    const rows = await qb.getMany();
+    const page = rows.slice(0, limit);
+    const unfinished = page.filter((t) => t.status === 'pending' || t.status === 'running').map((t) => t.id);
+    if (unfinished.length > 0) {
+      const counts = (await tx.query(
+        `SELECT task_id, count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed
+           FROM task_items WHERE task_id = ANY($1::varchar[]) GROUP BY task_id`,
+        [unfinished],
+      )) as { task_id: string; done: number; failed: number }[];
+      const byId = new Map(counts.map((c) => [c.task_id, c]));
+      for (const t of page) {
+        const c = byId.get(t.id);
+        if (c) Object.assign(t, { done: c.done, failed: c.failed });
+      }
+    }
+    const last = page[page.length - 1];
+    annotateAudit({ details: { count: page.length } });
+    return {
+      items: page.map((t) => ({
+        task_id: t.id,
+        kind: t.kind,
+        status: t.status,
+        progress: { done: t.done, failed: t.failed, total: t.total },
+        status_url: statusUrl(t.id),
+        created_by: t.createdBy,
+        created_at: t.createdAt.toISOString(),
+        started_at: t.startedAt?.toISOString() ?? null,
+        finished_at: t.finishedAt?.toISOString() ?? null,
+      })),
+      next_cursor: rows.length > limit && last ? encodeCursor({ createdAt: last.createdAt.toISOString(), id: last.id }) : null,
     };
   }
 }

@@ -8,6 +8,9 @@ import { SECRET_TYPES } from '../../crypto/index.js';
 const toBool = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
 const toArray = ({ value }: { value: unknown }) => (value === undefined ? undefined : Array.isArray(value) ? value : [value]);
 
+/** Longest look-ahead of `expiring_within_days`. */
+export const MAX_EXPIRING_WITHIN_DAYS = 365;
+
 export const ROTATION_STATUSES = ['none', 'pending', 'in_progress', 'completed', 'failed', 'rotation_due'] as const;
 
 export class ListSecretsQuery extends PageQuery {
@@ -21,6 +24,18 @@ export class ListSecretsQuery extends PageQuery {
   @Transform(toBool)
   @IsBoolean()
   expired_only?: boolean;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_EXPIRING_WITHIN_DAYS,
+    description: 'Only secrets not yet expired whose expires_at is within this many days (now < expires_at <= now + N days); excludes expired_only=true',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_EXPIRING_WITHIN_DAYS)
+  expiring_within_days?: number;
 
   @ApiPropertyOptional({ type: [String], description: 'key:value, repeatable (all must match)' })
   @IsOptional()
