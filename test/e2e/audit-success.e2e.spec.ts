@@ -45,6 +45,7 @@ describe('audit rows of successful calls, for every /api/v1 operation', () => {
     { method: 'POST', path: '/api/v1/secrets/{id}/restore', expect: ['secret.restored'], run: () => app.call('POST', `${S}/${ids.a}/restore`) },
     { method: 'POST', path: '/api/v1/secrets/rotate-bulk', expect: ['secret.bulk_rotation_started'], run: async () => { const r = await app.call('POST', `${S}/rotate-bulk`, { body: { ids: [ids.a] } }); ids.task = r.body.task_id; return r; } },
     { method: 'GET', path: '/api/v1/secrets/task/{id}/status', expect: ['task.status_read'], run: () => app.call('GET', `${S}/task/${ids.task}/status`) },
+    { method: 'GET', path: '/api/v1/tasks', expect: ['task.listed'], run: c('GET', '/api/v1/tasks?kind=rotate_bulk', undefined, auditorToken()) },
     { method: 'POST', path: '/api/v1/secrets/keys/rewrap', expect: ['key.rewrap_requested'], run: c('POST', `${S}/keys/rewrap`) },
     { method: 'POST', path: '/api/v1/secrets/audit/integrity-check', expect: ['integrity.check_requested'], run: c('POST', `${S}/audit/integrity-check`) },
     { method: 'GET', path: '/api/v1/secrets/stats', expect: ['secret.stats_read'], run: c('GET', `${S}/stats`, undefined, auditorToken()) },
