@@ -2,7 +2,8 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { currentSession, hasRole, isAdmin, onSessionChange, type Session, signedOutBecause, signInWithOidc, signInWithToken, signOut } from './auth';
 import type { ConsoleConfig } from './config';
 import { AuditPage } from './pages/Audit';
-import { JobsPage } from './pages/Jobs';
+import { IncidentDetailPage, IncidentsPage } from './pages/Incidents';
+import { JobsPage, TaskPage } from './pages/Jobs';
 import { OverviewPage } from './pages/Overview';
 import { PoliciesPage } from './pages/Policies';
 import { ReportsPage } from './pages/Reports';
@@ -18,6 +19,7 @@ const NAV = [
   { to: '/console/audit', label: 'Audit' },
   { to: '/console/jobs', label: 'Jobs and tasks' },
   { to: '/console/policies', label: 'Policies' },
+  { to: '/console/incidents', label: 'Incidents' },
 ];
 
 export function App({ config, initialError }: { config: ConsoleConfig; initialError?: string }) {
@@ -79,7 +81,12 @@ function Route({ path, session }: { path: string; session: Session }) {
   if (path.startsWith('/console/secrets')) return <SecretsPage />;
   if (path.startsWith('/console/reports')) return <ReportsPage admin={isAdmin(session)} />;
   if (path.startsWith('/console/audit')) return <AuditPage />;
+  const task = /^\/console\/jobs\/tasks\/([^/]+)$/.exec(path);
+  if (task) return <TaskPage key={task[1]} id={decodeURIComponent(task[1]!)} />;
   if (path.startsWith('/console/jobs')) return <JobsPage admin={isAdmin(session)} />;
+  const incident = /^\/console\/incidents\/([^/]+)$/.exec(path);
+  if (incident) return <IncidentDetailPage key={incident[1]} id={decodeURIComponent(incident[1]!)} admin={isAdmin(session)} />;
+  if (path.startsWith('/console/incidents')) return <IncidentsPage admin={isAdmin(session)} />;
   if (path.startsWith('/console/policies')) return <PoliciesPage />;
   if (path === '/console' || path === '/console/') return <OverviewPage />;
   return (

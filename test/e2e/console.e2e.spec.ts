@@ -62,7 +62,13 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
   let adminToken: string;
   let auditorToken: string;
   const suffix = randomBytes(3).toString('hex');
-  const names = { plain: `console_api_${suffix}`, expiring: `console_expiring_${suffix}`, expired: `console_expired_${suffix}`, rotate: `console_rotate_${suffix}` };
+  const names = {
+    plain: `console_api_${suffix}`,
+    expiring: `console_expiring_${suffix}`,
+    expired: `console_expired_${suffix}`,
+    rotate: `console_rotate_${suffix}`,
+    leaked: `console_leak_${suffix}`,
+  };
   const ids: Record<string, string> = {};
 
   /** An access token from the IdP through the device flow (the CLI client), for the test's own API calls. */
@@ -108,6 +114,13 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     ids.rotate = await create({ name: names.rotate, secret_type: 'API_KEY', tags: { env: 'test' } });
     ids.expiring = await create({ name: names.expiring, secret_type: 'WEBHOOK_SECRET', expires_at: new Date(Date.now() + 3 * 86_400_000).toISOString() });
     ids.expired = await create({ name: names.expired, secret_type: 'DATABASE_PASSWORD', expires_at: new Date(Date.now() - 86_400_000).toISOString() });
+    ids.leaked = await create({ name: names.leaked, secret_type: 'API_KEY' });
+    // bob-reader may read the leaked secret (and reads it in the incident test).
+    const policy = await app.call('POST', '/api/v1/policies', {
+      token: adminToken,
+      body: { name: `console-leak-${suffix}`, subjects: ['bob-reader'], name_prefix: names.leaked, capabilities: ['read_value', 'list'] },
+    });
+    expect(policy.status, policy.text).toBe(201);
     const report = await app.call('POST', '/api/v1/reports', { token: adminToken, body: { kind: 'security' } });
     expect(report.status, report.text).toBe(201);
     browser = await launch();
@@ -173,6 +186,20 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       expect(stats.body.expiring_within_7_days).toBeGreaterThanOrEqual(1);
       expect(stats.body.expired).toBeGreaterThanOrEqual(1);
       await page.getByRole('region', { name: 'Expired secrets' }).getByRole('link', { name: names.expired }).waitFor();
+      // Expiring within 7 days: the secrets the list API's expiring_within_days=7 returns, with type and expiry.
+      const expiringRegion = page.getByRole('region', { name: 'Expiring within 7 days' });
+      await expiringRegion.getByRole('link', { name: names.expiring }).waitFor();
+      const expiringApi = await app.call('GET', '/api/v1/secrets?expiring_within_days=7&limit=10', { token: auditorToken });
+      expect(expiringApi.status, expiringApi.text).toBe(200);
+      const expiringNames = (expiringApi.body.items as { name: string }[]).map((x) => x.name);
+      expect(expiringNames).toContain(names.expiring);
+      expect(expiringNames).not.toContain(names.expired);
+      expect(await expiringRegion.getByRole('link').allTextContents()).toEqual(expiringNames);
+      const expiringItem = expiringRegion.getByRole('listitem').filter({ hasText: names.expiring });
+      expect(await expiringItem.textContent()).toContain('WEBHOOK_SECRET');
+      expect(await expiringItem.locator('time').getAttribute('datetime')).toBe(expiringApi.body.items.find((x: { name: string }) => x.name === names.expiring).expires_at);
+      expect(await expiringRegion.getByRole('link', { name: names.expired }).count()).toBe(0);
+      expect(await expiringRegion.getByRole('link', { name: names.plain }).count()).toBe(0);
       await page.locator('[data-stat="security_score"]').waitFor();
       await page.locator('[data-stat="audit_chain"]').waitFor();
       expect(await page.locator('[data-stat="audit_chain"]').textContent()).toMatch(/^Intact/);
@@ -214,6 +241,7 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       await page.getByRole('heading', { name: 'Scheduled jobs' }).waitFor();
       await page.getByRole('rowheader', { name: 'generate_security_report' }).waitFor();
       expect(await page.getByRole('button', { name: /run now/i }).count()).toBe(0);
+      await page.getByRole('heading', { name: 'Background tasks' }).waitFor();
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Policies' }).click();
       await page.getByRole('heading', { level: 1, name: 'Policies' }).waitFor();
 
@@ -300,9 +328,113 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       await page.getByRole('button', { name: 'Generate' }).click();
       await page.locator('[data-task-status="completed"]').waitFor({ timeout: 60_000 });
       await page.getByRole('row').filter({ hasText: 'compliance (soc2)' }).locator('[data-verdict="valid"]').waitFor();
+
+      // Jobs and tasks: the report's task is listed as the API lists it; its link opens its progress.
+      const tasks = await app.call('GET', '/api/v1/tasks?kind=generate_report&limit=1', { token: adminToken });
+      expect(tasks.status, tasks.text).toBe(200);
+      const reportTask = tasks.body.items[0] as { task_id: string; status: string; progress: { done: number; total: number } };
+      expect(reportTask.status).toBe('completed');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Jobs and tasks' }).click();
+      await page.getByLabel('Task kind').selectOption('generate_report');
+      await page.getByRole('region', { name: 'Background tasks' }).getByRole('button', { name: 'Apply filters' }).click();
+      const taskRow = page.locator(`tr[data-task="${reportTask.task_id}"]`);
+      await taskRow.waitFor();
+      expect(await taskRow.textContent()).toContain('completed');
+      expect(await taskRow.textContent()).toContain(`${reportTask.progress.done} of ${reportTask.progress.total}`);
+      await taskRow.getByRole('link', { name: `Progress of generate_report task ${reportTask.task_id}` }).click();
+      await page.getByRole('heading', { level: 1, name: `Task ${reportTask.task_id}` }).waitFor();
+      expect(page.url()).toBe(`${app.url}/console/jobs/tasks/${reportTask.task_id}`);
+      await page.locator('[data-task-status="completed"]').waitFor();
+      expect(await page.locator('[data-field="kind"]').textContent()).toBe('generate_report');
       expect(problems).toEqual([]);
     } finally {
       await context.close();
+    }
+  });
+  it('an admin opens an incident for a reader that read a secret (confirmed), sees the response finish and lifts the lockout; an auditor sees it without controls', async () => {
+    // bob-reader reads the leaked secret's value: the incident rotates it.
+    const bobToken = await deviceToken('bob-reader');
+    const read = await app.call('GET', `/api/v1/secrets/${ids.leaked}/value`, { token: bobToken });
+    expect(read.status, read.text).toBe(200);
+
+    const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    let incidentId = '';
+    try {
+      const { page, problems } = await newPage(context);
+      await signIn(page, 'alice-admin');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Incidents' }).waitFor();
+      const form = page.getByRole('form', { name: 'Open an incident' });
+      await form.getByLabel('Subject').fill('bob-reader');
+      await form.getByLabel('Reason').fill('bob-reader token found in a CI log');
+      // The form's default window starts a day ago, which covers the read.
+      await form.getByRole('button', { name: 'Review incident' }).click();
+      // A confirmation first: nothing is opened yet.
+      await page.getByRole('alert').filter({ hasText: 'Open an incident for bob-reader?' }).waitFor();
+      expect((await app.call('GET', '/api/v1/incidents?subject=bob-reader', { token: adminToken })).body.items).toEqual([]);
+      await page.getByRole('button', { name: 'Yes, open the incident' }).click();
+      await page.locator('[data-task-status="completed"]').waitFor({ timeout: 30_000 });
+
+      const listed = await app.call('GET', '/api/v1/incidents?subject=bob-reader', { token: adminToken });
+      expect(listed.body.items).toHaveLength(1);
+      incidentId = listed.body.items[0].id;
+      // The lockout is in force: bob's token is refused.
+      await eventually(async () => (await app.call('GET', `/api/v1/secrets/${ids.leaked}/value`, { token: bobToken })).status === 403, 10_000);
+
+      // The list shows it, finished, one secret rotated, the subject locked out.
+      const row = page.locator(`tr[data-incident="${incidentId}"]`);
+      await eventually(async () => {
+        if (((await row.textContent()) ?? '').includes('completed')) return true;
+        await page.getByRole('button', { name: 'Refresh' }).click();
+        await page.locator(`tr[data-incident="${incidentId}"]`).waitFor();
+        return false;
+      }, 10_000);
+      expect(await row.locator('[data-field="lockout"]').textContent()).toBe('locked out');
+      expect(await row.textContent()).toContain('1 of 1');
+
+      // The detail: per secret, names and outcomes only.
+      await row.getByRole('link', { name: `Incident ${incidentId} for bob-reader` }).click();
+      await page.getByRole('heading', { level: 1, name: 'Incident for bob-reader' }).waitFor();
+      const secretRow = page.locator(`tr[data-secret="${ids.leaked}"]`);
+      await secretRow.getByRole('link', { name: names.leaked }).waitFor();
+      expect(await secretRow.locator('[data-outcome]').getAttribute('data-outcome')).toBe('rotated');
+      expect(await secretRow.textContent()).toContain('1 → 2');
+      expect(await page.locator('[data-field="status"]').textContent()).toBe('completed');
+      expect(await page.locator('[data-field="lockout"]').textContent()).toBe('bob-reader is locked out');
+
+      // Lift the lockout: bob's token works again.
+      await page.getByLabel('Lift reason (optional)').fill('bob-reader has new credentials');
+      await page.getByRole('button', { name: 'Lift lockout' }).click();
+      await page.locator('[data-field="lockout"]', { hasText: /^lifted .* by alice-admin \(bob-reader has new credentials\)$/ }).waitFor();
+      expect(await page.getByRole('button', { name: 'Lift lockout' }).count()).toBe(0);
+      const after = await app.call('GET', `/api/v1/incidents/${incidentId}`, { token: adminToken });
+      expect(after.body.lockout).toMatchObject({ active: false, lifted_by: 'alice-admin', lift_reason: 'bob-reader has new credentials' });
+      await eventually(async () => (await app.call('GET', `/api/v1/secrets/${ids.leaked}/value`, { token: bobToken })).status === 200, 10_000);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+
+    // An auditor sees the incident and its outcome, and no control to open or lift one.
+    const auditor = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
+    try {
+      const { page, problems } = await newPage(auditor);
+      await signIn(page, 'carol-auditor');
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Incidents' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Incidents' }).waitFor();
+      const row = page.locator(`tr[data-incident="${incidentId}"]`);
+      await row.waitFor();
+      expect(await row.locator('[data-field="lockout"]').textContent()).toMatch(/^lifted /);
+      expect(await page.getByRole('heading', { name: 'Open an incident' }).count()).toBe(0);
+      expect(await page.getByRole('button', { name: /review incident|open the incident/i }).count()).toBe(0);
+      await row.getByRole('link', { name: `Incident ${incidentId} for bob-reader` }).click();
+      await page.getByRole('heading', { level: 1, name: 'Incident for bob-reader' }).waitFor();
+      expect(await page.locator(`tr[data-secret="${ids.leaked}"] [data-outcome]`).getAttribute('data-outcome')).toBe('rotated');
+      expect(await page.getByRole('button', { name: /lift/i }).count()).toBe(0);
+      expect(await page.getByLabel('Lift reason (optional)').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await auditor.close();
     }
   });
 });

@@ -1,6 +1,13 @@
-import { useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, errorText, ok } from '../api';
+import { Link } from '../router';
 import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
+import { TaskProgress } from './TaskProgress';
+
+const TASK_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
+/** The kinds the service's task handlers run (the API takes any kind name). */
+const TASK_KINDS = ['rotate_bulk', 'incident_response', 'integrity_check', 'key_rewrap', 'generate_report'] as const;
+type TaskStatus = '' | (typeof TASK_STATUSES)[number];
 
 export function JobsPage({ admin }: { admin: boolean }) {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
@@ -104,6 +111,157 @@ export function JobsPage({ admin }: { admin: boolean }) {
                 </button>
               </nav>
             </section>
+          </>
+        )}
+      </Status>
+      <Tasks />
+    </>
+  );
+}
+
+/** Background tasks (GET /api/v1/tasks), newest first, each linked to its progress. */
+function Tasks() {
+  const [draft, setDraft] = useState<{ status: TaskStatus; kind: string }>({ status: '', kind: '' });
+  const [filters, setFilters] = useState(draft);
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  const cursor = cursors[cursors.length - 1];
+  const tasks = useLoad(
+    () =>
+      ok(
+        api.GET('/api/v1/tasks', {
+          params: { query: { limit: 25, cursor, ...(filters.status ? { status: filters.status } : {}), ...(filters.kind ? { kind: filters.kind } : {}) } },
+        }),
+      ),
+    [filters, cursor],
+  );
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    setFilters(draft);
+    setCursors([undefined]);
+  };
+  return (
+    <section aria-labelledby="tasks-h">
+      <h2 id="tasks-h">Background tasks</h2>
+      <form className="filters" onSubmit={apply} aria-label="Filter tasks">
+        <label>
+          Task status
+          <select value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value as TaskStatus })}>
+            <option value="">Any</option>
+            {TASK_STATUSES.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Task kind
+          <select value={draft.kind} onChange={(e) => setDraft({ ...draft, kind: e.target.value })}>
+            <option value="">Any</option>
+            {TASK_KINDS.map((k) => (
+              <option key={k}>{k}</option>
+            ))}
+          </select>
+        </label>
+        <button type="submit">Apply filters</button>
+        <button type="button" onClick={tasks.reload}>
+          Refresh
+        </button>
+      </form>
+      <Status loaded={tasks}>
+        {(l) => (
+          <>
+            {l.items.length === 0 ? (
+              <p>No task matches.</p>
+            ) : (
+              <table className="tasks">
+                <thead>
+                  <tr>
+                    <th scope="col">Task</th>
+                    <th scope="col">Kind</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Progress</th>
+                    <th scope="col">Failures</th>
+                    <th scope="col">Created</th>
+                    <th scope="col">Finished</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {l.items.map((t) => (
+                    <tr key={t.task_id} data-task={t.task_id}>
+                      <th scope="row">
+                        <Link to={`/console/jobs/tasks/${encodeURIComponent(t.task_id)}`} aria-label={`Progress of ${t.kind} task ${t.task_id}`}>
+                          <code>{t.task_id}</code>
+                        </Link>
+                      </th>
+                      <td>{t.kind}</td>
+                      <td className={t.status === 'failed' ? 'bad' : ''}>{t.status}</td>
+                      <td>
+                        <progress
+                          max={Math.max(t.progress.total, 1)}
+                          value={t.status === 'completed' ? Math.max(t.progress.total, 1) : t.progress.done + t.progress.failed}
+                          aria-label={`${t.progress.done + t.progress.failed} of ${t.progress.total} items`}
+                        />{' '}
+                        {t.progress.done + t.progress.failed} of {t.progress.total}
+                      </td>
+                      <td className={t.progress.failed > 0 ? 'bad' : ''}>{t.progress.failed}</td>
+                      <td>
+                        {when(t.created_at)} by {t.created_by}
+                      </td>
+                      <td>{when(t.finished_at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            <nav className="pager" aria-label="Task pages">
+              <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
+                Newer tasks
+              </button>
+              <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
+                Older tasks
+              </button>
+            </nav>
+          </>
+        )}
+      </Status>
+    </section>
+  );
+}
+
+/** One task: what it is, and its progress (polled until it ends) with its per-item failures. */
+export function TaskPage({ id }: { id: string }) {
+  const task = useLoad(() => ok(api.GET('/api/v1/secrets/task/{id}/status', { params: { path: { id } } })), [id]);
+  return (
+    <>
+      <p className="crumbs">
+        <Link to="/console/jobs">Jobs and tasks</Link> /
+      </p>
+      <PageTitle>Task {id}</PageTitle>
+      <Status loaded={task}>
+        {(t) => (
+          <>
+            <dl className="facts">
+              <dt>Kind</dt>
+              <dd data-field="kind">{t.kind}</dd>
+              <dt>Created</dt>
+              <dd>
+                {when(t.created_at)} by {t.created_by}
+              </dd>
+              <dt>Started</dt>
+              <dd>{when(t.started_at)}</dd>
+              <dt>Finished</dt>
+              <dd>{when(t.finished_at)}</dd>
+              {t.result ? (
+                <>
+                  <dt>Result</dt>
+                  <dd>
+                    {Object.entries(t.result)
+                      .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
+                      .join(', ')}
+                  </dd>
+                </>
+              ) : null}
+            </dl>
+            <TaskProgress id={id} label={t.kind} onFinished={(done) => done.finished_at !== t.finished_at && task.reload()} />
           </>
         )}
       </Status>

@@ -23,6 +23,7 @@ export function OverviewPage() {
   const stats = useLoad(() => ok(api.GET('/api/v1/secrets/stats')), []);
   const trend = useLoad(scoreTrend, []);
   const expired = useLoad(() => ok(api.GET('/api/v1/secrets', { params: { query: { expired_only: true, limit: 10 } } })), []);
+  const expiring = useLoad(() => ok(api.GET('/api/v1/secrets', { params: { query: { expiring_within_days: 7, limit: 10 } } })), []);
   const failed = useLoad(() => ok(api.GET('/api/v1/secrets', { params: { query: { rotation_status: 'failed', limit: 10 } } })), []);
   const findings = useLoad(() => ok(api.GET('/api/v1/audit/findings', { params: { query: { limit: 10 } } })), []);
   const alerts = useLoad(() => ok(api.GET('/api/v1/alerts', { params: { query: { limit: 5 } } })), []);
@@ -81,7 +82,11 @@ export function OverviewPage() {
       <div className="columns">
         <section aria-labelledby="expired-h">
           <h2 id="expired-h">Expired secrets</h2>
-          <Status loaded={expired}>{(l) => <SecretLinks items={l.items} empty="None expired." />}</Status>
+          <Status loaded={expired}>{(l) => <SecretLinks items={l.items} empty="None expired." more={l.next_cursor !== null} />}</Status>
+        </section>
+        <section aria-labelledby="expiring-h">
+          <h2 id="expiring-h">Expiring within 7 days</h2>
+          <Status loaded={expiring}>{(l) => <SecretLinks items={l.items} empty="None expiring within 7 days." more={l.next_cursor !== null} />}</Status>
         </section>
         <section aria-labelledby="failed-h">
           <h2 id="failed-h">Failed rotations</h2>
@@ -159,15 +164,25 @@ function Trend({ points }: { points: ScorePoint[] }) {
   return <span className={`trendword ${delta < 0 ? 'bad' : ''}`}> ({text} since the previous report)</span>;
 }
 
-function SecretLinks({ items, empty }: { items: Schemas['SecretResponseDto'][]; empty: string }) {
+function SecretLinks({ items, empty, more }: { items: Schemas['SecretResponseDto'][]; empty: string; more?: boolean }) {
   if (items.length === 0) return <p>{empty}</p>;
   return (
-    <ul>
-      {items.map((s) => (
-        <li key={s.id}>
-          <Link to={`/console/secrets/${encodeURIComponent(s.id)}`}>{s.name}</Link> <small>({s.secret_type}, expires {when(s.expires_at)})</small>
-        </li>
-      ))}
-    </ul>
+    <>
+      <ul>
+        {items.map((s) => (
+          <li key={s.id}>
+            <Link to={`/console/secrets/${encodeURIComponent(s.id)}`}>{s.name}</Link>{' '}
+            <small>
+              ({s.secret_type}, {s.expires_at ? <>expires <time dateTime={s.expires_at}>{when(s.expires_at)}</time></> : 'no expiry'})
+            </small>
+          </li>
+        ))}
+      </ul>
+      {more ? (
+        <p>
+          <small>More on the <Link to="/console/secrets">Secrets</Link> page.</small>
+        </p>
+      ) : null}
+    </>
   );
 }

@@ -12,9 +12,11 @@ interface Filters {
   rotation_status: '' | (typeof STATUSES)[number];
   tag: string;
   expired_only: boolean;
+  /** Days ahead, '' for none. */
+  expiring_within_days: string;
 }
 
-const EMPTY: Filters = { name_prefix: '', secret_type: '', rotation_status: '', tag: '', expired_only: false };
+const EMPTY: Filters = { name_prefix: '', secret_type: '', rotation_status: '', tag: '', expired_only: false, expiring_within_days: '' };
 const PAGE = 25;
 
 export function SecretsPage() {
@@ -36,6 +38,7 @@ export function SecretsPage() {
               ...(filters.rotation_status ? { rotation_status: filters.rotation_status } : {}),
               ...(filters.tag ? { tag: filters.tag.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
               ...(filters.expired_only ? { expired_only: true } : {}),
+              ...(filters.expiring_within_days && !filters.expired_only ? { expiring_within_days: Number(filters.expiring_within_days) } : {}),
             },
           },
         }),
@@ -82,6 +85,18 @@ export function SecretsPage() {
         <label className="check">
           <input type="checkbox" checked={draft.expired_only} onChange={(e) => setDraft({ ...draft, expired_only: e.target.checked })} />
           Expired only
+        </label>
+        <label>
+          Expiring within (days)
+          <input
+            type="number"
+            min={1}
+            max={365}
+            step={1}
+            value={draft.expiring_within_days}
+            disabled={draft.expired_only}
+            onChange={(e) => setDraft({ ...draft, expiring_within_days: e.target.value })}
+          />
         </label>
         <button type="submit">Apply filters</button>
       </form>
