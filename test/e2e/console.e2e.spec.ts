@@ -371,6 +371,8 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       await form.getByRole('button', { name: 'Review incident' }).click();
       // A confirmation first: nothing is opened yet.
       await page.getByRole('alert').filter({ hasText: 'Open an incident for bob-reader?' }).waitFor();
+      // Keyboard: the focus is on the question; Tab reaches the answers.
+      expect(await page.evaluate('document.activeElement.textContent')).toMatch(/^Open an incident for bob-reader\?/);
       expect((await app.call('GET', '/api/v1/incidents?subject=bob-reader', { token: adminToken })).body.items).toEqual([]);
       await page.getByRole('button', { name: 'Yes, open the incident' }).click();
       await page.locator('[data-task-status="completed"]').waitFor({ timeout: 30_000 });

@@ -1,4 +1,4 @@
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, errorText, ok, type Schemas } from '../api';
 import { Link } from '../router';
 import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
@@ -155,6 +155,11 @@ function OpenIncident({ onOpened }: { onOpened: () => void }) {
   const [busy, setBusy] = useState(false);
   const [problem, setProblem] = useState<string>();
   const [opened, setOpened] = useState<Schemas['IncidentResponseDto']>();
+  // The form's button is disabled while confirming: keyboard focus moves to the question (then Tab to the answers).
+  const question = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (confirming) question.current?.focus();
+  }, [confirming]);
 
   const review = (e: FormEvent) => {
     e.preventDefault();
@@ -209,7 +214,7 @@ function OpenIncident({ onOpened }: { onOpened: () => void }) {
       </form>
       {confirming ? (
         <div className="confirm">
-          <p role="alert">
+          <p role="alert" tabIndex={-1} ref={question}>
             Open an incident for <strong>{subject.trim()}</strong>? Its tokens are refused on every replica within about a second, until an admin lifts the
             lockout; every generatable secret it read between {when(isoOf(from))} and {to ? when(isoOf(to)) : 'now'} is rotated at once (the old value destroyed),
             and the others are flagged for manual rotation.
