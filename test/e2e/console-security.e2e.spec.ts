@@ -1,0 +1,54 @@
+/**
+ * The web console under attack: what a careful reviewer found missing, each checked through the
+ * public interface (HTTP, and headless Chromium driven by playwright-core) on the real PostgreSQL.
+ * The console's main journeys are in console.e2e.spec.ts.
+ */
+import { existsSync } from 'node:fs';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from '../support/app.js';
+import { hsToken } from '../support/tokens.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+
+// One app per file: the embedded database serves one app at a time, and this file needs only one.
+describe('web console: hardening', () => {
+  let app: TestApp;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    if (haveChromium) browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  it.skipIf(!haveChromium)('the session ends when its token expires: the pages and a revealed value leave the screen', async () => {
+    const created = await app.call('POST', '/api/v1/secrets', { body: { name: `console_expiry_${Date.now()}`, secret_type: 'API_KEY' } });
+    expect(created.status, created.text).toBe(201);
+    const id = created.body.id as string;
+    const context = await browser!.newContext();
+    try {
+      const page = await context.newPage();
+      // The page's clock is the test's: the token's expiry is reached by moving it, not by waiting.
+      await page.clock.install();
+      await page.goto(`${app.url}/console/secrets/${id}`);
+      await page.getByLabel('Token').fill(hsToken({ sub: 'expiring-admin', roles: ['admin'], expiresIn: 300 }));
+      await page.getByRole('button', { name: 'Use this token' }).click();
+      await page.getByRole('button', { name: 'Reveal value' }).click();
+      const value = (await page.locator('#revealed').textContent()) ?? '';
+      expect(value.length).toBeGreaterThanOrEqual(16);
+
+      await page.clock.fastForward('06:00');
+      await page.getByRole('alert').filter({ hasText: 'expired' }).waitFor();
+      await page.getByRole('heading', { name: 'Development sign-in' }).waitFor();
+      expect(await page.getByText('Signed in as expiring-admin').count()).toBe(0);
+      expect(await page.content()).not.toContain(value);
+    } finally {
+      await context.close();
+    }
+  });
+});
