@@ -4,6 +4,7 @@
  * The console's main journeys are in console.e2e.spec.ts.
  */
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../support/app.js';
@@ -11,6 +12,19 @@ import { hsToken } from '../support/tokens.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
+
+/** A GET with the path sent exactly as written (fetch would normalise or reject it). */
+function rawGet(base: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: 'GET' }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 // One app per file: the embedded database serves one app at a time, and this file needs only one.
 describe('web console: hardening', () => {
@@ -24,6 +38,23 @@ describe('web console: hardening', () => {
   afterAll(async () => {
     await browser?.close();
     await app?.stop();
+  });
+
+  it('a URL the router refuses (bad percent-encoding, a segment too long) still gets the security headers, under /console and under the API', async () => {
+    const cases: [string, number][] = [
+      ['/console/%ZZ', 400],
+      ['/console/secrets/%E0%A4%A', 400],
+      ['/api/v1/secrets/%ZZ', 400],
+      [`/api/v1/secrets/${'a'.repeat(600)}`, 414], // over the router's path-segment limit
+    ];
+    for (const [path, status] of cases) {
+      const res = await rawGet(app.url, path);
+      expect(res.status, path).toBe(status);
+      expect(res.headers['x-content-type-options'], path).toBe('nosniff');
+      expect(res.headers['content-security-policy'], path).toMatch(/frame-ancestors/);
+      expect(res.headers['x-frame-options'], path).toBeDefined();
+      expect(res.headers['cache-control'], path).toBe('no-store');
+    }
   });
 
   it.skipIf(!haveChromium)('the session ends when its token expires: the pages and a revealed value leave the screen', async () => {
