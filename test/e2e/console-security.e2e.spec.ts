@@ -57,6 +57,13 @@ describe('web console: hardening', () => {
     }
   });
 
+  it('an unknown hashed asset is a 404 no cache keeps (a CDN caching it would break the console after a deploy)', async () => {
+    const res = await fetch(`${app.url}/console/assets/index-00000000.js`);
+    await res.arrayBuffer();
+    expect(res.status).toBe(404);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
+
   it.skipIf(!haveChromium)('the session ends when its token expires: the pages and a revealed value leave the screen', async () => {
     const created = await app.call('POST', '/api/v1/secrets', { body: { name: `console_expiry_${Date.now()}`, secret_type: 'API_KEY' } });
     expect(created.status, created.text).toBe(201);
