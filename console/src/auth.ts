@@ -86,8 +86,9 @@ export function configureOidc(config: ConsoleConfig): void {
     redirect_uri: redirectUri(),
     response_type: 'code',
     scope: 'openid',
-    // Tokens in memory only. The state store holds the PKCE verifier, nonce and return path (no
-    // token) across the redirect to the identity provider, and is emptied by the callback.
+    // Tokens in memory only. The state store holds the state's id, the PKCE verifier and the
+    // return path (no token; no nonce is sent) across the redirect to the identity provider, and
+    // is emptied by the callback.
     userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
     stateStore: new WebStorageStateStore({ store: window.sessionStorage, prefix: 'strongroom.oidc.' }),
     // No hidden iframes (the CSP allows none) and no extra calls: the access token is what counts.
