@@ -48,12 +48,26 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   let stopWatching: (() => void) | undefined;
   try {
     const tls = config.tls;
+    // Every response carries them: routed ones (the onRequest hook below) and the URLs the router
+    // itself refuses (frameworkErrors).
+    const headers = securityHeaders({
+      // Browsers honour HSTS only over HTTPS (ours, or the terminating proxy's): one year, subdomains.
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
+      },
+    });
     const adapter = new FastifyAdapter({
       ...(httpsEnabled(tls) ? { https: httpsServerOptions(tls) } : {}),
       bodyLimit: config.bodyLimitBytes,
       genReqId: (req: IncomingMessage) => requestIdOf(req),
       trustProxy: config.trustProxy,
-      frameworkErrors,
+      frameworkErrors: frameworkErrors(headers),
       // The spec's examples use /api/v1/secrets/ for the collection; both spellings must work.
       routerOptions: { ignoreTrailingSlash: true },
     });
@@ -74,18 +88,6 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       logger.warn('TLS_CERT_FILE is not set: serving plain HTTP, a TLS-terminating proxy in front is assumed');
     }
 
-    const headers = securityHeaders({
-      // Browsers honour HSTS only over HTTPS (ours, or the terminating proxy's): one year, subdomains.
-      hsts: { maxAge: 31_536_000, includeSubDomains: true },
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
-        },
-      },
-    });
     app
       .getHttpAdapter()
       .getInstance()

@@ -30,10 +30,25 @@ export function onSessionChange(fn: (s: Session | null) => void): () => void {
   return () => listeners.delete(fn);
 }
 
+/** Ends the session when its token expires, so no page (nor a revealed value) outlives it on screen. */
+let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+function watchExpiry(): void {
+  clearTimeout(expiryTimer);
+  expiryTimer = undefined;
+  if (!current) return;
+  const left = current.expiresAt - Date.now();
+  if (left <= 0) signOut('Your session expired: sign in again.');
+  // Timers hold at most ~24.8 days: a longer token is checked again then.
+  else expiryTimer = setTimeout(watchExpiry, Math.min(left, MAX_TIMEOUT_MS));
+}
+
 function setSession(s: Session | null): void {
   if (s) endedBecause = undefined;
   current = s;
   for (const fn of listeners) fn(s);
+  watchExpiry();
 }
 
 /** The payload of a JWT, for display and for choosing which controls to show (the API verifies it). */
@@ -71,8 +86,9 @@ export function configureOidc(config: ConsoleConfig): void {
     redirect_uri: redirectUri(),
     response_type: 'code',
     scope: 'openid',
-    // Tokens in memory only. The state store holds the PKCE verifier, nonce and return path (no
-    // token) across the redirect to the identity provider, and is emptied by the callback.
+    // Tokens in memory only. The state store holds the state's id, the PKCE verifier and the
+    // return path (no token; no nonce is sent) across the redirect to the identity provider, and
+    // is emptied by the callback.
     userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
     stateStore: new WebStorageStateStore({ store: window.sessionStorage, prefix: 'strongroom.oidc.' }),
     // No hidden iframes (the CSP allows none) and no extra calls: the access token is what counts.

@@ -118,7 +118,9 @@ export function registerWebConsole(fastify: FastifyInstance, config: AppConfig, 
     if (asset && name.startsWith('assets/')) return send(reply, asset, 'public, max-age=31536000, immutable');
     if (asset) return send(reply, asset, 'no-cache');
     if (name.startsWith('assets/')) {
-      return reply.code(404).header('content-security-policy', csp).type('text/plain; charset=utf-8').send('Not found\n');
+      // no-store: a CDN keeping this 404 (some do, for minutes) would break the console when a
+      // deploy's new index.html names an asset before every replica serves it.
+      return reply.code(404).header('content-security-policy', csp).header('cache-control', 'no-store').type('text/plain; charset=utf-8').send('Not found\n');
     }
     return index(reply);
   });

@@ -97,7 +97,8 @@ function AdminActions({ secret, onChanged, onDeleted }: { secret: Schemas['Secre
     <section aria-labelledby="actions-h" className="actions">
       <h2 id="actions-h">Actions</h2>
       <Rotate secret={secret} onDone={onChanged} />
-      <Reveal id={secret.id} />
+      {/* Keyed by version: a rotation (or any new version) hides a value revealed before it. */}
+      <Reveal key={secret.version} id={secret.id} />
       <Delete id={secret.id} name={secret.name} onDeleted={onDeleted} />
     </section>
   );
