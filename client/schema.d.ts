@@ -1250,6 +1250,11 @@ export interface components {
             /** @enum {string} */
             kind: "security" | "compliance" | "access_review" | "annual";
             period: components["schemas"]["ReportPeriodDto"];
+            /**
+             * @description A security report's score (its metrics.security_score); null for other kinds
+             * @example 84
+             */
+            security_score: number | null;
             /** @description Hex SHA-256 of the canonical JSON */
             sha256: string;
             /** @enum {string|null} */

@@ -52,13 +52,21 @@ export class ReportsRepository {
       .findOne({ where: { kind, ...(standard ? { standard } : {}) }, order: { generatedAt: 'DESC', id: 'DESC' } });
   }
 
-  /** Newest first, keyset-paginated on (generated_at, id); the document column is not read. */
-  async list(filter: { kind?: ReportKind; standard?: ComplianceStandard }, limit: number, cursor?: string): Promise<{ rows: ReportEntity[]; next: string | null }> {
+  /**
+   * Newest first, keyset-paginated on (generated_at, id). Of the document only the security score
+   * is read (one jsonb path), so the console's score trend needs no download of each report.
+   */
+  async list(
+    filter: { kind?: ReportKind; standard?: ComplianceStandard },
+    limit: number,
+    cursor?: string,
+  ): Promise<{ rows: Array<{ report: ReportEntity; securityScore: number | null }>; next: string | null }> {
     const qb = this.uow
       .manager()
       .getRepository(ReportEntity)
       .createQueryBuilder('r')
       .select(['r.id', 'r.kind', 'r.standard', 'r.periodFrom', 'r.periodTo', 'r.generatedAt', 'r.generatedBy', 'r.sha256', 'r.keyId'])
+      .addSelect("r.document -> 'metrics' -> 'security_score'", 'security_score')
       .orderBy('r.generated_at', 'DESC')
       .addOrderBy('r.id', 'DESC')
       .limit(limit + 1);
@@ -68,9 +76,14 @@ export class ReportsRepository {
       const pos = decodeCursor(cursor);
       qb.andWhere('(r.generated_at, r.id) < (:at::timestamptz, :id)', { at: pos.at, id: pos.id });
     }
-    const rows = await qb.getMany();
+    // No join: raw rows and entities correspond one to one, in order.
+    const { entities, raw } = await qb.getRawAndEntities<{ security_score: unknown }>();
+    const rows = entities.map((report, i) => {
+      const score = raw[i]?.security_score;
+      return { report, securityScore: typeof score === 'number' ? score : null };
+    });
     const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
+    const last = page[page.length - 1]?.report;
     return { rows: page, next: rows.length > limit && last ? encodeCursor(last.generatedAt.toISOString(), last.id) : null };
   }
 }

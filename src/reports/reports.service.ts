@@ -302,7 +302,7 @@ export class ReportsService {
   async list(q: ListReportsQuery): Promise<ReportListDto> {
     const { rows, next } = await this.repo.list({ kind: q.kind, standard: q.standard }, q.limit ?? 50, q.cursor);
     annotateAudit({ details: { count: rows.length } });
-    return { items: rows.map((r) => ReportSummaryDto.from(r)), next_cursor: next };
+    return { items: rows.map((r) => ReportSummaryDto.from(r.report, r.securityScore)), next_cursor: next };
   }
 
   async get(id: string): Promise<StrongroomReport> {

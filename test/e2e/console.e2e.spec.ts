@@ -212,7 +212,14 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
       await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
       const row = page.getByRole('row').filter({ hasText: 'security' }).first();
+      // Listing reports downloads none (each check is a download the API audits): checked on request.
+      await row.locator('[data-verdict="unchecked"]').waitFor();
+      const downloads = async () =>
+        ((await app.call('GET', '/api/v1/audit/events?action=report.downloaded&actor=carol-auditor', { token: adminToken })).body.items as unknown[]).length;
+      expect(await downloads()).toBe(0);
+      await row.getByRole('button', { name: /^Check the signature of security/ }).click();
       await row.locator('[data-verdict="valid"]').waitFor();
+      expect(await downloads()).toBe(1);
       const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('button', { name: /as PDF$/ }).click()]);
       const dir = mkdtempSync(join(tmpdir(), 'console-dl-'));
       try {
@@ -327,7 +334,9 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
       await page.getByLabel('In the background').check();
       await page.getByRole('button', { name: 'Generate' }).click();
       await page.locator('[data-task-status="completed"]').waitFor({ timeout: 60_000 });
-      await page.getByRole('row').filter({ hasText: 'compliance (soc2)' }).locator('[data-verdict="valid"]').waitFor();
+      const compliance = page.getByRole('row').filter({ hasText: 'compliance (soc2)' });
+      await compliance.getByRole('button', { name: /^Check the signature of compliance/ }).click();
+      await compliance.locator('[data-verdict="valid"]').waitFor();
 
       // Jobs and tasks: the report's task is listed as the API lists it; its link opens its progress.
       const tasks = await app.call('GET', '/api/v1/tasks?kind=generate_report&limit=1', { token: adminToken });

@@ -7,15 +7,11 @@ interface ScorePoint {
   score: number;
 }
 
-/** Security score of the latest stored security reports, oldest first (at most 8). */
+/** Security score of the latest stored security reports, oldest first (at most 8): from the listing, no report downloaded. */
 async function scoreTrend(): Promise<ScorePoint[]> {
   const list = await ok(api.GET('/api/v1/reports', { params: { query: { kind: 'security', limit: 8 } } }));
   const points: ScorePoint[] = [];
-  for (const r of list.items) {
-    const doc = await ok(api.GET('/api/v1/reports/{id}', { params: { path: { id: r.id }, query: { format: 'json' } } }));
-    const score = (doc as Schemas['ReportDocumentDto']).metrics?.security_score;
-    if (typeof score === 'number') points.push({ at: r.generated_at, score });
-  }
+  for (const r of list.items) if (typeof r.security_score === 'number') points.push({ at: r.generated_at, score: r.security_score });
   return points.reverse();
 }
 

@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useState } from 'react';
 import { api, download, errorText, ok, type Schemas } from '../api';
 import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
 import { importPublicKey, type Verdict, verifyReportDocument } from '../verify-report';
@@ -72,17 +72,18 @@ const reportTitle = (r: Schemas['ReportSummaryDto']) => `${r.kind.replace('_', '
 
 function ReportRow({ report, verifier, keyError }: { report: Schemas['ReportSummaryDto']; verifier?: { key: CryptoKey; keyId: string }; keyError?: string }) {
   const [verdict, setVerdict] = useState<Verdict>();
+  const [checking, setChecking] = useState(false);
   const [problem, setProblem] = useState<string>();
-  useEffect(() => {
+  // On request only: checking downloads the signed document, which the API audits as a download.
+  // Opening the page must not write a row per listed report that nobody asked to read.
+  const check = () => {
     if (!verifier) return;
-    let live = true;
+    setChecking(true);
     ok(api.GET('/api/v1/reports/{id}', { params: { path: { id: report.id }, query: { format: 'json' } } }))
       .then((doc) => verifyReportDocument(doc as unknown as Record<string, unknown>, verifier.key, verifier.keyId))
-      .then((v) => live && setVerdict(v), (e: unknown) => live && setVerdict({ valid: false, reason: errorText(e) }));
-    return () => {
-      live = false;
-    };
-  }, [report.id, verifier]);
+      .then(setVerdict, (e: unknown) => setVerdict({ valid: false, reason: errorText(e) }))
+      .finally(() => setChecking(false));
+  };
   const title = reportTitle(report);
   return (
     <tr>
@@ -95,8 +96,16 @@ function ReportRow({ report, verifier, keyError }: { report: Schemas['ReportSumm
       <td>
         {when(report.generated_at)} by {report.generated_by}
       </td>
-      <td data-verdict={verdict ? (verdict.valid ? 'valid' : 'invalid') : 'checking'}>
-        {keyError ? `cannot check: ${keyError}` : verdict ? (verdict.valid ? '✓ ' : '✗ ') + verdict.reason : 'checking…'}
+      <td data-verdict={verdict ? (verdict.valid ? 'valid' : 'invalid') : checking ? 'checking' : 'unchecked'}>
+        {keyError ? (
+          `cannot check: ${keyError}`
+        ) : verdict ? (
+          (verdict.valid ? '✓ ' : '✗ ') + verdict.reason
+        ) : (
+          <button type="button" disabled={!verifier || checking} onClick={check} aria-label={`Check the signature of ${title} ${report.period.from.slice(0, 10)}`}>
+            {checking ? 'Checking…' : 'Check signature'}
+          </button>
+        )}
       </td>
       <td className="downloads">
         {FORMATS.map(({ format, label }) => (

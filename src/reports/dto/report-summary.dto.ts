@@ -17,8 +17,11 @@ export class ReportSummaryDto {
   @ApiProperty({ description: 'Hex SHA-256 of the canonical JSON' }) sha256: string;
   @ApiProperty({ description: 'Ed25519 key that signed it' }) key_id: string;
   @ApiProperty({ example: '/api/v1/reports/rpt_3kQ9xVb2LmN8pR4s?format=pdf' }) download_url: string;
+  @ApiProperty({ nullable: true, type: Number, example: 84, description: "A security report's score (its metrics.security_score); null for other kinds" })
+  security_score: number | null;
 
-  static from(r: ReportEntity): ReportSummaryDto {
+  /** `securityScore`: given by a listing (which reads only that path of the document); else read from the document. */
+  static from(r: ReportEntity, securityScore: number | null = scoreOf(r)): ReportSummaryDto {
     return Object.assign(new ReportSummaryDto(), {
       id: r.id,
       kind: r.kind,
@@ -29,6 +32,7 @@ export class ReportSummaryDto {
       sha256: r.sha256.trim(),
       key_id: r.keyId,
       download_url: `/api/v1/reports/${r.id}`,
+      security_score: securityScore,
     });
   }
 }
@@ -59,4 +63,9 @@ export class ReportDocumentDto {
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'Machine-readable figures, e.g. security_score' })
   metrics: Record<string, unknown>;
   @ApiProperty({ type: 'array', items: { type: 'object' }, description: 'Tables, charts and text, in document order' }) sections: object[];
+}
+
+function scoreOf(r: ReportEntity): number | null {
+  const score = (r.document?.metrics as Record<string, unknown> | undefined)?.security_score;
+  return typeof score === 'number' ? score : null;
 }
