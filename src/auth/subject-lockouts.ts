@@ -66,6 +66,20 @@ export class SubjectLockouts implements OnApplicationBootstrap, BeforeApplicatio
     return this.subs.has(sub);
   }
 
+  /**
+   * In the caller's transaction, before it locks or lifts: waits for every other lock or lift in
+   * flight (a table lock that conflicts with itself and with inserts and deletes, not with the
+   * replicas' reloads), then refuses a caller locked out by now. The guard checks the in-memory
+   * set, which lags by up to LOCKOUT_REFRESH_MS: without this two admins opening incidents
+   * against each other at once would both pass and lock each other out.
+   */
+  async assertAllowedInTransaction(sub: string): Promise<void> {
+    const m = this.uow.manager();
+    await m.query('LOCK TABLE subject_lockouts IN SHARE ROW EXCLUSIVE MODE');
+    const rows = (await m.query('SELECT 1 FROM subject_lockouts WHERE sub = $1 LIMIT 1', [sub])) as unknown[];
+    if (rows.length > 0) throw subjectLockedOut();
+  }
+
   /** How many lockouts are in force (checked before a new one, in the caller's transaction). */
   async activeCount(): Promise<number> {
     return this.uow.manager().getRepository(SubjectLockoutEntity).count();

@@ -285,6 +285,22 @@ describe('incidents', () => {
     expect(rows.find((r) => r.incident_id === ids.quiet)).toMatchObject({ subject: 'svc-quiet', secrets: 0, lifted_at: null });
     expect(doc.metrics).toMatchObject({ incidents: 3, incident_lockouts_in_force: 1 });
   });
+
+  it('two admins opening incidents against each other at once: one wins, the other is refused as locked out, so someone can still lift', async () => {
+    const one = adminToken('ops-admin-one');
+    const two = adminToken('ops-admin-two');
+    const [a, b] = await Promise.all([
+      app.call('POST', I, { token: one, body: { subject: 'ops-admin-two', from: hourAgo(), reason: 'mutual' } }),
+      app.call('POST', I, { token: two, body: { subject: 'ops-admin-one', from: hourAgo(), reason: 'mutual' } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([202, 403]);
+    const [won, lost, winner] = a.status === 202 ? [a, b, one] : [b, a, two];
+    expect(lost.body.code).toBe('subject_locked_out');
+    expect((await auditRows(lost.headers.get('x-request-id')!))[0]).toMatchObject({ outcome: 'denied', details: expect.objectContaining({ error_code: 'subject_locked_out' }) });
+    // The winner is not locked out: it lifts the lockout it opened.
+    const lifted = await app.call('POST', `${I}/${won.body.id}/lift`, { token: winner, body: { reason: 'mistake' } });
+    expect(lifted.status, JSON.stringify(lifted.body)).toBe(200);
+  });
 });
 
 // Two processes on one database is the point here; the embedded database belongs to one process.
