@@ -46,13 +46,25 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
   let app: NestFastifyApplication | undefined;
   let stopWatching: (() => void) | undefined;
   try {
+    const headers = securityHeaders({
+      // Browsers honour HSTS only over HTTPS (ours, or the terminating proxy's): one year, subdomains.
+      hsts: { maxAge: 31_536_000, includeSubDomains: true },
+      contentSecurityPolicy: {
+        directives: {
+          defaultSrc: ["'self'"],
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          scriptSrc: ["'self'", "'unsafe-inline'"],
+        },
+      },
+    });
     const tls = config.tls;
     const adapter = new FastifyAdapter({
       ...(httpsEnabled(tls) ? { https: httpsServerOptions(tls) } : {}),
       bodyLimit: config.bodyLimitBytes,
       genReqId: (req: IncomingMessage) => requestIdOf(req),
       trustProxy: config.trustProxy,
-      frameworkErrors,
+      frameworkErrors: frameworkErrors(headers),
       // The spec's examples use /api/v1/secrets/ for the collection; both spellings must work.
       routerOptions: { ignoreTrailingSlash: true },
     });
@@ -73,18 +85,6 @@ export async function startApp(config: AppConfig, options: StartOptions = {}): P
       logger.warn('TLS_CERT_FILE is not set: serving plain HTTP, a TLS-terminating proxy in front is assumed');
     }
 
-    const headers = securityHeaders({
-      // Browsers honour HSTS only over HTTPS (ours, or the terminating proxy's): one year, subdomains.
-      hsts: { maxAge: 31_536_000, includeSubDomains: true },
-      contentSecurityPolicy: {
-        directives: {
-          defaultSrc: ["'self'"],
-          styleSrc: ["'self'", "'unsafe-inline'"],
-          imgSrc: ["'self'", 'data:'],
-          scriptSrc: ["'self'", "'unsafe-inline'"],
-        },
-      },
-    });
     app
       .getHttpAdapter()
       .getInstance()

@@ -23,18 +23,23 @@ export function acceptJsonBodiesOnly(fastify: FastifyInstance, bodyLimit: number
 
 /**
  * Fastify answers some malformed URLs itself, before any route (bad percent-encoding, a path
- * segment over the router's length limit); they still leave in our error shape.
+ * segment over the router's length limit); they still leave in our error shape, with the security
+ * headers every other response carries (the onRequest hook that sets them does not run for these:
+ * routing fails first).
  */
-export function frameworkErrors(error: { code?: string }, req: FastifyRequest, reply: FastifyReply): void {
-  const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
-  const statusCode = tooLong ? 414 : 400;
-  void reply
-    .status(statusCode)
-    .header('Cache-Control', 'no-store')
-    .send({
-      statusCode,
-      error: tooLong ? 'URI Too Long' : 'Bad Request',
-      message: tooLong ? 'a path segment is too long' : 'the URL is not valid',
-      requestId: String(req.id),
-    });
+export function frameworkErrors(securityHeaders: Record<string, string>) {
+  return (error: { code?: string }, req: FastifyRequest, reply: FastifyReply): void => {
+    const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+    const statusCode = tooLong ? 414 : 400;
+    void reply
+      .headers(securityHeaders)
+      .status(statusCode)
+      .header('Cache-Control', 'no-store')
+      .send({
+        statusCode,
+        error: tooLong ? 'URI Too Long' : 'Bad Request',
+        message: tooLong ? 'a path segment is too long' : 'the URL is not valid',
+        requestId: String(req.id),
+      });
+  };
 }
