@@ -216,7 +216,9 @@ export async function login(o: LoginOptions): Promise<{ issuer: string; subject?
     ...(o.audience ? { audience: o.audience } : {}),
     ...(tokens.scope ? { scope: tokens.scope } : {}),
   });
-  const subject = tokens.claims()?.sub;
+  // The issuer's text, printed: no terminal escapes, as for the verification URI and the code.
+  const sub = tokens.claims()?.sub;
+  const subject = sub ? printable(sub, 256) : undefined;
   process.stderr.write(`Signed in${subject ? ` as ${subject}` : ''}; token stored in ${path}\n`);
   return { issuer: meta.issuer, ...(subject ? { subject } : {}), token_file: path, ...(expires ? { expires_at: new Date(expires * 1000).toISOString() } : {}) };
 }

@@ -161,6 +161,20 @@ describe('strongroom login (device flow)', () => {
     expect((await cli(['--token-file', file, 'secrets', 'list'])).code).toBe(2);
   });
 
+  it('a subject carrying terminal escapes is printed without them (stderr and stdout)', { timeout: 60_000 }, async () => {
+    const evil = 'mallory\u001b]0;pwned\u0007\u001b[2J\u009b31m';
+    idp.accounts[evil] = ['auditor'];
+    const file = join(home, 'escapes', 'token');
+    const run = start(['login', '--issuer', idp.issuer, '--token-file', file]);
+    const [, userCode] = await run.stderrMatch(CODE);
+    await idp.approveDevice(userCode!, evil);
+    const r = await run.done;
+    expect(r, r.stderr).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain('Signed in as mallory]0;pwned[2J31m');
+    expect(r.stdout).toContain('mallory]0;pwned[2J31m');
+    for (const text of [r.stdout, r.stderr]) expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+  });
+
   it('a sign-in denied at the issuer ends with exit 4 and says so; no token file is written', { timeout: 60_000 }, async () => {
     const file = join(home, 'denied', 'token');
     const run = start(['login', '--issuer', idp.issuer, '--token-file', file]);
