@@ -77,6 +77,8 @@ describe('incidents', () => {
       ['a blank subject', { ...valid, subject: '   ' }],
       ['a subject too long', { ...valid, subject: 'x'.repeat(257) }],
       ['a reserved subject', { ...valid, subject: 'system:rotation' }],
+      // Stored as U+FFFD by PostgreSQL: the lockout would name another subject than the one asked for.
+      ['a subject with a lone surrogate', { ...valid, subject: 'svc-\ud800x' }],
       ['the caller itself', { ...valid, subject: 'ops-admin' }],
       ['no from', { subject: 'svc-x', reason: 'r' }],
       ['a malformed from', { ...valid, from: 'yesterday' }],
