@@ -112,6 +112,8 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
   let timer: NodeJS.Timeout | undefined;
   const watch = async () => {
     try {
+      // A stored login's access token expires long before a watched command does: refresh it.
+      await ctx.refreshToken();
       const rotated: { b: Binding; version: number }[] = [];
       for (const b of bound) {
         const s = await ctx.client.unwrap(ctx.client.api.GET('/api/v1/secrets/{id}', { params: { path: { id: b.id } } }));
