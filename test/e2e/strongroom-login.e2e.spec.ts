@@ -161,6 +161,22 @@ describe('strongroom login (device flow)', () => {
     expect((await cli(['--token-file', file, 'secrets', 'list'])).code).toBe(2);
   });
 
+  it('commands refreshing the same expired login at once all succeed: the rotated refresh token is used once', { timeout: 60_000 }, async () => {
+    const file = join(home, 'parallel', 'token');
+    const run = start(['login', '--issuer', idp.issuer, '--audience', idp.audience, '--token-file', file]);
+    const [, userCode] = await run.stderrMatch(CODE);
+    await idp.approveDevice(userCode!, 'alice-admin');
+    expect((await run.done).code).toBe(0);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { refresh_token: string; expires_at: number };
+    writeFileSync(file, JSON.stringify({ ...stored, expires_at: Math.floor(Date.now() / 1000) - 60 }), { mode: 0o600 });
+    const results = await Promise.all([1, 2, 3].map(() => cli(['--token-file', file, 'secrets', 'list'])));
+    for (const r of results) expect(r, r.stderr).toMatchObject({ code: 0 });
+    // And the login stored afterwards still works (its refresh token was not revoked as reused).
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), expires_at: 1 }), { mode: 0o600 });
+    const after = await cli(['--token-file', file, 'secrets', 'list']);
+    expect(after, after.stderr).toMatchObject({ code: 0 });
+  });
+
   it('run --watch outlives its first access token: the stored login is refreshed, so a later rotation still restarts the command', { timeout: 120_000 }, async () => {
     // Access tokens of 3 s, honoured to the second by the service: every run of the CLI refreshes.
     const port = await freePort();
