@@ -18,6 +18,11 @@ export interface Context {
   print(data: unknown, columns?: string[]): void;
   /** The id of a secret given by id (sec_…) or by exact name. */
   secretId(nameOrId: string): Promise<string>;
+  /**
+   * Reads the token again (refreshing a stored login that has expired), for work that outlives
+   * one access token: `run --watch` calls it before every check and restart.
+   */
+  refreshToken(): Promise<void>;
 }
 
 /**
@@ -47,9 +52,13 @@ export async function createContext(command: Command): Promise<Context> {
   const o = command.optsWithGlobals<GlobalOptions>();
   const caCert = readCaCert(o);
   if (!/^https?:\/\/[^/]+/.test(o.addr)) throw new CliError(EXIT.usage, `STRONGROOM_ADDR / --addr must be an http(s) URL, got "${o.addr}"`);
-  const client = createStrongroomClient({ baseUrl: o.addr, token: await readToken(o, caCert), caCert });
+  let token = await readToken(o, caCert);
+  const client = createStrongroomClient({ baseUrl: o.addr, token: () => token, caCert });
   return {
     client,
+    async refreshToken() {
+      token = await readToken(o, caCert);
+    },
     format: o.output,
     print(data, columns) {
       process.stdout.write(render(o.output, data, columns));

@@ -5,7 +5,7 @@
  * stdout or stderr.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import * as oidc from 'openid-client';
@@ -132,9 +132,56 @@ function expiresAt(expiresIn: number | undefined): number | undefined {
   return typeof expiresIn === 'number' && Number.isFinite(expiresIn) && expiresIn > 0 ? Math.floor(Date.now() / 1000) + Math.floor(expiresIn) : undefined;
 }
 
+/** A refresh lock older than this was left by a process that died (discovery and refresh take at most 2 x 15 s). */
+const STALE_LOCK_MS = (2 * HTTP_TIMEOUT_SECONDS + 15) * 1000;
+
+/**
+ * Runs `fn` holding `<path>.lock` (created exclusively, so never through a planted symlink): the
+ * issuer rotates refresh tokens and takes a reused one as stolen (it revokes the whole login), so
+ * two commands refreshing one stored login at once must take turns, the second reading what the
+ * first stored. A lock older than STALE_LOCK_MS is taken over.
+ */
+async function withRefreshLock<T>(path: string, fn: () => Promise<T>): Promise<T> {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + STALE_LOCK_MS + 5_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new CliError(EXIT.error, `cannot create the lock ${lock}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+    }
+    let age = 0;
+    try {
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    if (age > STALE_LOCK_MS) {
+      try {
+        rmSync(lock);
+        continue;
+      } catch {
+        /* not ours to remove: wait for the deadline */
+      }
+    }
+    if (Date.now() > deadline) throw new CliError(EXIT.unavailable, `another strongroom process is refreshing ${path} (${lock} exists); try again`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+const isFresh = (login: StoredLogin) => login.expires_at === undefined || login.expires_at - EXPIRY_MARGIN_SECONDS > Date.now() / 1000;
+
 /**
  * The bearer token in a token file: a stored login (refreshed first when it has expired and holds
- * a refresh token), or the file's content as the token itself.
+ * a refresh token, one process at a time), or the file's content as the token itself.
  */
 export async function tokenFromFile(path: string, caCert: Buffer | undefined, flag: string): Promise<string> {
   let text: string;
@@ -147,25 +194,36 @@ export async function tokenFromFile(path: string, caCert: Buffer | undefined, fl
   const login = parseLogin(text);
   if (!login) return text;
   if ((statSync(path).mode & 0o077) !== 0) process.stderr.write(`strongroom: warning: ${path} is readable by others; chmod 600 it\n`);
-  if (login.expires_at === undefined || login.expires_at - EXPIRY_MARGIN_SECONDS > Date.now() / 1000) return login.access_token;
+  if (isFresh(login)) return login.access_token;
   if (!login.refresh_token) throw new CliError(EXIT.denied, `the login stored in ${path} has expired: run \`strongroom login\` again`);
-  const config = await issuerConfig(login.issuer, login.client_id, caCert);
-  let tokens: oidc.TokenEndpointResponse;
-  try {
-    tokens = await oidc.refreshTokenGrant(config, login.refresh_token, login.audience ? { resource: login.audience } : undefined);
-  } catch (e) {
-    const err = asCliError(e, 'cannot refresh the stored login');
-    if (e instanceof oidc.ResponseBodyError) throw new CliError(EXIT.denied, `${err.message}; run \`strongroom login\` again`);
-    throw err;
-  }
-  writeLogin(path, {
-    ...login,
-    access_token: tokens.access_token,
-    refresh_token: tokens.refresh_token ?? login.refresh_token,
-    expires_at: expiresAt(tokens.expires_in),
-    scope: tokens.scope ?? login.scope,
+  return withRefreshLock(path, async () => {
+    // Another process may have refreshed it while this one waited: use what it stored.
+    let current = login;
+    try {
+      current = parseLogin(readFileSync(path, 'utf8').trim()) ?? login;
+    } catch {
+      /* removed meanwhile (logout): refresh what was read */
+    }
+    if (isFresh(current)) return current.access_token;
+    if (!current.refresh_token) throw new CliError(EXIT.denied, `the login stored in ${path} has expired: run \`strongroom login\` again`);
+    const config = await issuerConfig(current.issuer, current.client_id, caCert);
+    let tokens: oidc.TokenEndpointResponse;
+    try {
+      tokens = await oidc.refreshTokenGrant(config, current.refresh_token, current.audience ? { resource: current.audience } : undefined);
+    } catch (e) {
+      const err = asCliError(e, 'cannot refresh the stored login');
+      if (e instanceof oidc.ResponseBodyError) throw new CliError(EXIT.denied, `${err.message}; run \`strongroom login\` again`);
+      throw err;
+    }
+    writeLogin(path, {
+      ...current,
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token ?? current.refresh_token,
+      expires_at: expiresAt(tokens.expires_in),
+      scope: tokens.scope ?? current.scope,
+    });
+    return tokens.access_token;
   });
-  return tokens.access_token;
 }
 
 /** The device flow: prints where to go and the code (stderr), waits for approval, stores the tokens. */
@@ -216,7 +274,9 @@ export async function login(o: LoginOptions): Promise<{ issuer: string; subject?
     ...(o.audience ? { audience: o.audience } : {}),
     ...(tokens.scope ? { scope: tokens.scope } : {}),
   });
-  const subject = tokens.claims()?.sub;
+  // The issuer's text, printed: no terminal escapes, as for the verification URI and the code.
+  const sub = tokens.claims()?.sub;
+  const subject = sub ? printable(sub, 256) : undefined;
   process.stderr.write(`Signed in${subject ? ` as ${subject}` : ''}; token stored in ${path}\n`);
   return { issuer: meta.issuer, ...(subject ? { subject } : {}), token_file: path, ...(expires ? { expires_at: new Date(expires * 1000).toISOString() } : {}) };
 }

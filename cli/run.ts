@@ -69,6 +69,8 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
   let child: ChildProcess;
   let restarting = false;
   let stopped = false;
+  /** A terminating signal (INT, TERM, QUIT) came while restarting. */
+  let stopSignal = false;
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => (finish = resolve));
 
@@ -90,6 +92,9 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
   };
 
   const forward = (sig: NodeJS.Signals) => () => {
+    // A signal that arrives during a restart is meant for the command as a whole: no new child
+    // is started after the old one ends (the run ends with the old one's exit).
+    if (restarting && sig !== 'SIGHUP' && sig !== 'SIGUSR1' && sig !== 'SIGUSR2') stopSignal = true;
     if (child && child.exitCode === null && child.signalCode === null) child.kill(sig);
   };
   const handlers = FORWARDED.map((sig) => [sig, forward(sig)] as const);
@@ -104,6 +109,10 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
     const kill = setTimeout(() => old.kill('SIGKILL'), o.grace * 1000);
     await exited;
     clearTimeout(kill);
+    if (stopSignal && !stopped) {
+      stopped = true;
+      finish(exitCodeOf(old.exitCode, old.signalCode));
+    }
     if (stopped) return;
     await start();
     restarting = false;
@@ -112,6 +121,8 @@ export async function runCommand(ctx: Context, argv: string[], o: RunOptions): P
   let timer: NodeJS.Timeout | undefined;
   const watch = async () => {
     try {
+      // A stored login's access token expires long before a watched command does: refresh it.
+      await ctx.refreshToken();
       const rotated: { b: Binding; version: number }[] = [];
       for (const b of bound) {
         const s = await ctx.client.unwrap(ctx.client.api.GET('/api/v1/secrets/{id}', { params: { path: { id: b.id } } }));

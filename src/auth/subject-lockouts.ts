@@ -21,8 +21,9 @@ export const subjectLockedOut = () =>
  * and lifts through `lock`/`lift`). Every replica keeps the distinct locked-out subjects in an
  * in-memory set, so the JWT guard's check is a set lookup with no I/O. The set is reloaded from
  * PostgreSQL every LOCKOUT_REFRESH_MS by a background loop (the whole table: it holds only
- * lockouts in force, at most MAX_ACTIVE_LOCKOUTS short rows), and at once on the replica that
- * made a change. So a lockout or a lift is in force on every replica within about a second, as
+ * lockouts in force, at most MAX_ACTIVE_LOCKOUTS short rows), and on the replica that made a
+ * change as soon as it commits, before that request's response. So a lockout or a lift is in
+ * force at once on the replica that made it and on every other within about a second, as
  * policy changes are (src/policies/README.md): polling, not LISTEN/NOTIFY, for the same reasons
  * (no held connection, nothing lost when a notification is missed). Until the first load
  * succeeds every authenticated request is refused with 503 (fail closed); when a later reload
@@ -66,21 +67,45 @@ export class SubjectLockouts implements OnApplicationBootstrap, BeforeApplicatio
     return this.subs.has(sub);
   }
 
+  /**
+   * In the caller's transaction, before it locks or lifts: waits for every other lock or lift in
+   * flight (a table lock that conflicts with itself and with inserts and deletes, not with the
+   * replicas' reloads), then refuses a caller locked out by now. The guard checks the in-memory
+   * set, which lags by up to LOCKOUT_REFRESH_MS: without this two admins opening incidents
+   * against each other at once would both pass and lock each other out.
+   */
+  async assertAllowedInTransaction(sub: string): Promise<void> {
+    const m = this.uow.manager();
+    await m.query('LOCK TABLE subject_lockouts IN SHARE ROW EXCLUSIVE MODE');
+    const rows = (await m.query('SELECT 1 FROM subject_lockouts WHERE sub = $1 LIMIT 1', [sub])) as unknown[];
+    if (rows.length > 0) throw subjectLockedOut();
+  }
+
   /** How many lockouts are in force (checked before a new one, in the caller's transaction). */
   async activeCount(): Promise<number> {
     return this.uow.manager().getRepository(SubjectLockoutEntity).count();
   }
 
-  /** Locks `sub` out for `ref`, in the caller's unit of work; this replica reloads at once. */
+  /** Locks `sub` out for `ref`, in the caller's unit of work; this replica reloads as soon as it commits. */
   async lock(ref: string, sub: string, by: string, at: Date): Promise<void> {
     await this.uow.manager().getRepository(SubjectLockoutEntity).insert({ ref, sub, lockedAt: at, lockedBy: by });
-    this.loop.nudge();
+    await this.reloadAfterCommit();
   }
 
   /** Removes the lockout `ref` (the subject stays locked out while another lockout names it). */
   async lift(ref: string): Promise<void> {
     await this.uow.manager().getRepository(SubjectLockoutEntity).delete({ ref });
-    this.loop.nudge();
+    await this.reloadAfterCommit();
+  }
+
+  /**
+   * Reloads once the change is committed, before the caller's response leaves (a reload before
+   * the commit would not see the row, leaving the subject in for up to LOCKOUT_REFRESH_MS more
+   * on this replica too); when that reload fails the loop tries again at once.
+   */
+  private async reloadAfterCommit(): Promise<void> {
+    const reload = () => this.refresh().catch(() => this.loop.nudge());
+    if (!this.uow.afterCommit(reload)) await reload();
   }
 
   /** Reloads the set (outside any transaction, on the pool). */

@@ -4,6 +4,7 @@
  */
 const RESERVED_SUBJECT = /^(system:(?!serviceaccount:).*|anonymous|unknown)$/i;
 export const MAX_SUBJECT_LENGTH = 256;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 export interface ClaimPolicy {
   clockSkewSeconds: number;
@@ -36,6 +37,9 @@ export function claimProblem(payload: Record<string, unknown>, policy: ClaimPoli
  */
 export function subjectProblem(sub: string): string | undefined {
   if (sub.length > MAX_SUBJECT_LENGTH) return `sub longer than ${MAX_SUBJECT_LENGTH} characters`;
+  // A lone surrogate cannot be stored (PostgreSQL's UTF-8 gets U+FFFD instead): an incident would
+  // lock out a subject other than the one asked for, and audit rows would name another actor.
+  if (LONE_SURROGATE.test(sub)) return 'sub is not well-formed Unicode (a lone surrogate)';
   if (RESERVED_SUBJECT.test(sub.trim())) return 'sub names a reserved actor';
   return undefined;
 }

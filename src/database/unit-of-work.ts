@@ -10,6 +10,8 @@ interface TxState {
   queues: Map<symbol, unknown[]>;
   /** Undo work for writes outside PostgreSQL (Vault), run newest first if the work rolls back. */
   undo: (() => Promise<void>)[];
+  /** Work that must see the committed state (reloading a cache), run once the transaction has committed. */
+  afterCommit: (() => Promise<void>)[];
 }
 
 /**
@@ -46,8 +48,9 @@ export class UnitOfWork {
   async run<T>(fn: (tx: EntityManager) => Promise<T>): Promise<T> {
     const current = this.als.getStore();
     if (current) return fn(current.manager);
-    return this.dataSource.transaction(async (manager) => {
-      const state: TxState = { manager, beforeCommit: new Map(), queues: new Map(), undo: [] };
+    const afterCommit: (() => Promise<void>)[] = [];
+    const result = await this.dataSource.transaction(async (manager) => {
+      const state: TxState = { manager, beforeCommit: new Map(), queues: new Map(), undo: [], afterCommit };
       try {
         const result = await this.als.run(state, () => fn(manager));
         for (const hook of state.beforeCommit.values()) await hook();
@@ -58,6 +61,8 @@ export class UnitOfWork {
         throw e;
       }
     });
+    for (const step of afterCommit) await step().catch(() => undefined);
+    return result;
   }
 
   /**
@@ -69,6 +74,7 @@ export class UnitOfWork {
     if (!state) return this.run(fn);
     const marks = new Map([...state.queues].map(([k, q]) => [k, q.length]));
     const undoMark = state.undo.length;
+    const afterMark = state.afterCommit.length;
     try {
       return await state.manager.transaction(async () => {
         try {
@@ -80,6 +86,7 @@ export class UnitOfWork {
       });
     } catch (e) {
       for (const [k, q] of state.queues) q.length = marks.get(k) ?? 0;
+      state.afterCommit.length = afterMark;
       throw e;
     }
   }
@@ -93,6 +100,18 @@ export class UnitOfWork {
     const state = this.als.getStore();
     if (!state) return false;
     state.undo.push(undo);
+    return true;
+  }
+
+  /**
+   * Registers work to run once the current transaction has committed (outside it; dropped on
+   * rollback, its errors ignored): a cache that must see the committed rows reloads there.
+   * Returns false outside a transaction (the caller runs it at once).
+   */
+  afterCommit(step: () => Promise<void>): boolean {
+    const state = this.als.getStore();
+    if (!state) return false;
+    state.afterCommit.push(step);
     return true;
   }
 

@@ -109,6 +109,10 @@ export class IncidentsService {
       throw invalidIncident('from', `the window may cover at most ${MAX_INCIDENT_WINDOW_DAYS} days`);
     }
     return this.uow.run(async (tx) => {
+      // The caller may have been locked out a moment ago (another admin's incident, not yet in
+      // this replica's set): checked under the lockouts' table lock, so two admins cannot lock
+      // each other out at once.
+      await this.lockouts.assertAllowedInTransaction(actor.sub);
       if ((await this.lockouts.activeCount()) >= MAX_ACTIVE_LOCKOUTS) throw tooManyLockouts(MAX_ACTIVE_LOCKOUTS);
       const id = newIncidentId();
       const read = await this.reads.readBy(dto.subject, from, to);
@@ -198,6 +202,8 @@ export class IncidentsService {
   /** Lifts the incident's lockout: the subject's tokens are accepted again (unless another incident locks it out). */
   async lift(id: string, dto: LiftLockoutDto, actor: Actor): Promise<IncidentResponseDto> {
     return this.uow.run(async (tx) => {
+      // As in open: a caller locked out a moment ago may not lift (its own lockout included).
+      await this.lockouts.assertAllowedInTransaction(actor.sub);
       const row = await tx.getRepository(IncidentEntity).findOne({ where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw incidentNotFound(id);
       if (row.liftedAt) throw lockoutAlreadyLifted(id, row.liftedAt);

@@ -72,6 +72,14 @@ describe('authentication and authorization (HS256)', () => {
     const denied = await app.call('GET', LIST, { token: 'not-a-token' });
     expect(denied.status).toBe(401);
     expect(denied.headers.get('x-content-type-options')).toBe('nosniff');
+    // So do the answers Fastify gives before routing (a malformed URL), and unknown routes.
+    for (const path of ['/api/v1/secrets/%zz', '/no-such-route']) {
+      const res = await app.call('GET', path, { token: good() });
+      expect(res.status, path).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(res.headers.get('content-security-policy'), path).toMatch(/^default-src 'self';/);
+      expect(res.headers.get('strict-transport-security'), path).toBe('max-age=31536000; includeSubDomains');
+    }
   });
 });
 

@@ -77,6 +77,8 @@ describe('incidents', () => {
       ['a blank subject', { ...valid, subject: '   ' }],
       ['a subject too long', { ...valid, subject: 'x'.repeat(257) }],
       ['a reserved subject', { ...valid, subject: 'system:rotation' }],
+      // Stored as U+FFFD by PostgreSQL: the lockout would name another subject than the one asked for.
+      ['a subject with a lone surrogate', { ...valid, subject: 'svc-\ud800x' }],
       ['the caller itself', { ...valid, subject: 'ops-admin' }],
       ['no from', { subject: 'svc-x', reason: 'r' }],
       ['a malformed from', { ...valid, from: 'yesterday' }],
@@ -242,11 +244,12 @@ describe('incidents', () => {
     expect((await app.call('GET', S, { token: admin2 })).status).toBe(200);
     const opened = await app.call('POST', I, { body: { subject: 'ops-admin-2', from: hourAgo(), reason: 'laptop stolen' } });
     expect(opened.status).toBe(202);
-    await eventually(async () => (await app.call('GET', S, { token: admin2 })).status === 403, 10_000);
+    // In force on this replica when the 202 arrives (the other replicas follow within a second).
+    expect((await app.call('GET', S, { token: admin2 })).status).toBe(403);
     // A locked-out admin cannot lift its own lockout.
     expect((await app.call('POST', `${I}/${opened.body.id}/lift`, { body: {}, token: admin2 })).status).toBe(403);
     expect((await app.call('POST', `${I}/${opened.body.id}/lift`, { body: {} })).status).toBe(200);
-    await eventually(async () => (await app.call('GET', S, { token: admin2 })).status === 200, 10_000);
+    expect((await app.call('GET', S, { token: admin2 })).status).toBe(200);
 
     const token = readerToken('svc-leaky');
     expect((await app.call('POST', `${I}/${ids.incident}/lift`, { body: { reason: 'x'.repeat(501) } })).status).toBe(400);
@@ -284,6 +287,22 @@ describe('incidents', () => {
     });
     expect(rows.find((r) => r.incident_id === ids.quiet)).toMatchObject({ subject: 'svc-quiet', secrets: 0, lifted_at: null });
     expect(doc.metrics).toMatchObject({ incidents: 3, incident_lockouts_in_force: 1 });
+  });
+
+  it('two admins opening incidents against each other at once: one wins, the other is refused as locked out, so someone can still lift', async () => {
+    const one = adminToken('ops-admin-one');
+    const two = adminToken('ops-admin-two');
+    const [a, b] = await Promise.all([
+      app.call('POST', I, { token: one, body: { subject: 'ops-admin-two', from: hourAgo(), reason: 'mutual' } }),
+      app.call('POST', I, { token: two, body: { subject: 'ops-admin-one', from: hourAgo(), reason: 'mutual' } }),
+    ]);
+    expect([a.status, b.status].sort()).toEqual([202, 403]);
+    const [won, lost, winner] = a.status === 202 ? [a, b, one] : [b, a, two];
+    expect(lost.body.code).toBe('subject_locked_out');
+    expect((await auditRows(lost.headers.get('x-request-id')!))[0]).toMatchObject({ outcome: 'denied', details: expect.objectContaining({ error_code: 'subject_locked_out' }) });
+    // The winner is not locked out: it lifts the lockout it opened.
+    const lifted = await app.call('POST', `${I}/${won.body.id}/lift`, { token: winner, body: { reason: 'mistake' } });
+    expect(lifted.status, JSON.stringify(lifted.body)).toBe(200);
   });
 });
 

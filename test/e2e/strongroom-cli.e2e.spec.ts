@@ -313,6 +313,26 @@ describe('strongroom CLI and typed client', () => {
     expect(r.stderr).toMatch(/cli-run-secret v\d+ -> v\d+; restarting/);
   });
 
+  it('run --watch: a SIGTERM that arrives while a restart waits for the old command ends the run; no new command is started', { timeout: 120_000 }, async () => {
+    const before = (await client.unwrap(client.api.GET('/api/v1/secrets', { params: { query: { name_prefix: 'cli-run-secret' } } }))).items[0]!;
+    const v1 = (await client.unwrap(client.api.GET('/api/v1/secrets/{id}/value', { params: { path: { id: before.id } } }))).value;
+    // The command ignores SIGTERM: the restart waits --grace seconds for it before SIGKILL.
+    const run = start([
+      'run', '--watch', '--interval', '1', '--grace', '5', '--secret', 'cli-run-secret=MY_VAR', '--',
+      process.execPath, '-e', `${HASH_CHILD}; process.on('SIGTERM', () => console.log('ignored')); setInterval(() => {}, 1000)`,
+    ]);
+    await eventually(async () => run.stdout().includes(`hash=${sha256(v1)}`));
+    await client.unwrap(client.api.POST('/api/v1/secrets/{id}/rotate', { params: { path: { id: before.id }, query: {} }, body: { value: newValue() } }));
+    await eventually(async () => run.stdout().includes('ignored'));
+    // The restart is waiting for the old command: stopping now must stop, not restart.
+    run.child.kill('SIGTERM');
+    const timeout = setTimeout(() => run.child.kill('SIGINT'), 30_000);
+    const r = await run.done;
+    clearTimeout(timeout);
+    expect(r.stdout.trim().split('\n').filter((l) => l.startsWith('hash='))).toEqual([`hash=${sha256(v1)} token=absent`]);
+    expect(r.code).toBe(128 + 9);
+  });
+
   it('run --tag: every tagged secret as its upper-cased name; --watch --signal signals instead of restarting', { timeout: 120_000 }, async () => {
     const value = newValue();
     const created = await client.unwrap(client.api.POST('/api/v1/secrets', { body: { name: 'cli-tag-secret', secret_type: 'API_KEY', value, tags: { app: 'tagged' } } }));

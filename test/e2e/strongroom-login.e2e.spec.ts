@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from '../support/app.js';
+import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { createTestCa } from '../support/tls-certs.js';
 import { freePort, idpEnvFor, type OidcIdp, startOidcIdp } from '../support/oidc-idp.js';
 
@@ -159,6 +159,85 @@ describe('strongroom login (device flow)', () => {
     expect(JSON.parse(out.stdout)).toMatchObject({ removed: true, revoked: true });
     expect(existsSync(file)).toBe(false);
     expect((await cli(['--token-file', file, 'secrets', 'list'])).code).toBe(2);
+  });
+
+  it('commands refreshing the same expired login at once all succeed: the rotated refresh token is used once', { timeout: 60_000 }, async () => {
+    const file = join(home, 'parallel', 'token');
+    const run = start(['login', '--issuer', idp.issuer, '--audience', idp.audience, '--token-file', file]);
+    const [, userCode] = await run.stderrMatch(CODE);
+    await idp.approveDevice(userCode!, 'alice-admin');
+    expect((await run.done).code).toBe(0);
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { refresh_token: string; expires_at: number };
+    writeFileSync(file, JSON.stringify({ ...stored, expires_at: Math.floor(Date.now() / 1000) - 60 }), { mode: 0o600 });
+    const results = await Promise.all([1, 2, 3].map(() => cli(['--token-file', file, 'secrets', 'list'])));
+    for (const r of results) expect(r, r.stderr).toMatchObject({ code: 0 });
+    // And the login stored afterwards still works (its refresh token was not revoked as reused).
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), expires_at: 1 }), { mode: 0o600 });
+    const after = await cli(['--token-file', file, 'secrets', 'list']);
+    expect(after, after.stderr).toMatchObject({ code: 0 });
+  });
+
+  it('run --watch outlives its first access token: the stored login is refreshed, so a later rotation still restarts the command', { timeout: 120_000 }, async () => {
+    // Access tokens of 3 s, honoured to the second by the service: every run of the CLI refreshes.
+    const port = await freePort();
+    const shortIdp = await startOidcIdp({ port, accessTokenTtlSeconds: 3, accounts: { 'alice-admin': ['admin'], 'dave-admin': ['admin'] } });
+    const shortApp = await startTestApp({ env: { ...idpEnvFor(port), JWT_CLOCK_SKEW_SECONDS: '0' } });
+    let run: ReturnType<typeof start> | undefined;
+    try {
+      const env = { STRONGROOM_ADDR: shortApp.url };
+      const signIn = async (file: string, account: string) => {
+        const l = start(['login', '--issuer', shortIdp.issuer, '--audience', shortIdp.audience, '--token-file', file], env);
+        const [, userCode] = await l.stderrMatch(CODE);
+        await shortIdp.approveDevice(userCode!, account);
+        expect((await l.done).code).toBe(0);
+      };
+      const alice = join(home, 'short', 'alice');
+      const dave = join(home, 'short', 'dave');
+      await signIn(alice, 'alice-admin');
+      await signIn(dave, 'dave-admin');
+      const created = await cli(['--token-file', dave, 'secrets', 'create', 'watched_key', '--type', 'API_KEY'], env);
+      expect(created.code, created.stderr).toBe(0);
+
+      run = start(
+        ['--token-file', alice, 'run', '--watch', '--interval', '1', '--secret', 'watched_key=W', '--', process.execPath, '-e', 'console.error("child started"); setInterval(() => {}, 1000)'],
+        env,
+      );
+      await run.stderrMatch(/child started/);
+      // The access token run started with is refused by the service by now (it may have refreshed since).
+      const first = (JSON.parse(readFileSync(alice, 'utf8')) as { access_token: string }).access_token;
+      await eventually(async () => (await fetch(`${shortApp.url}/api/v1/secrets`, { headers: { authorization: `Bearer ${first}` } })).status === 401, 30_000);
+
+      const rotated = await cli(['--token-file', dave, 'secrets', 'rotate', 'watched_key'], env);
+      expect(rotated.code, rotated.stderr).toBe(0);
+      const restarted = await Promise.race([
+        run.stderrMatch(/watched_key v1 -> v2; restarting/),
+        new Promise<never>((_, reject) => setTimeout(() => reject(new Error('run --watch did not pick up the rotation')), 30_000)),
+      ]);
+      expect(restarted[0]).toContain('restarting');
+      await run.stderrMatch(/child started[\s\S]*child started/);
+      run.child.kill('SIGTERM');
+      expect((await run.done).code).toBe(128 + 15);
+      run = undefined;
+    } finally {
+      run?.child.kill('SIGTERM');
+      await run?.done;
+      await shortApp.stop();
+      await shortIdp.close();
+    }
+  });
+
+  it('a subject carrying terminal escapes is printed without them (stderr and stdout)', { timeout: 60_000 }, async () => {
+    const evil = 'mallory\u001b]0;pwned\u0007\u001b[2J\u009b31m';
+    idp.accounts[evil] = ['auditor'];
+    const file = join(home, 'escapes', 'token');
+    const run = start(['login', '--issuer', idp.issuer, '--token-file', file]);
+    const [, userCode] = await run.stderrMatch(CODE);
+    await idp.approveDevice(userCode!, evil);
+    const r = await run.done;
+    expect(r, r.stderr).toMatchObject({ code: 0 });
+    expect(r.stderr).toContain('Signed in as mallory]0;pwned[2J31m');
+    expect(r.stdout).toContain('mallory]0;pwned[2J31m');
+    for (const text of [r.stdout, r.stderr]) expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
   });
 
   it('a sign-in denied at the issuer ends with exit 4 and says so; no token file is written', { timeout: 60_000 }, async () => {
