@@ -22,20 +22,40 @@ export interface RunOptions {
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * Variables that change how the command (or its loader, shell or runtime) behaves rather than
+ * what it reads. A name *derived* from a secret's name (`--tag`, or `--secret NAME` without
+ * `=ENV`) may not be one of them: whoever names a secret must not thereby set LD_PRELOAD or
+ * NODE_OPTIONS for every command started with it. Mapping one explicitly (`--secret s=PATH`) is
+ * the caller's own choice and is allowed.
+ */
+const CONTROLLING = /^(LD_.*|DYLD_.*|PATH|HOME|SHELL|IFS|ENV|BASH_ENV|CDPATH|PS4|NODE_OPTIONS|NODE_PATH|NODE_EXTRA_CA_CERTS|NODE_TLS_REJECT_UNAUTHORIZED|PYTHONPATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|RUBYOPT|RUBYLIB|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|GCONV_PATH|SSL_CERT_FILE|SSL_CERT_DIR|STRONGROOM_.*)$/;
+
+function derivedEnv(secretName: string, how: string): string {
+  const env = envName(secretName);
+  if (CONTROLLING.test(env)) {
+    throw new CliError(
+      EXIT.usage,
+      `${how}: secret "${secretName}" would set ${env}, which controls how the command runs; map it explicitly with --secret ${secretName}=${env} if that is meant`,
+    );
+  }
+  return env;
+}
+
 const note = (msg: string) => process.stderr.write(`strongroom run: ${msg}\n`);
 
 async function bindings(ctx: Context, o: RunOptions): Promise<Binding[]> {
   const out: Binding[] = [];
   for (const spec of o.secret ?? []) {
     const eq = spec.lastIndexOf('=');
-    const [name, env] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [spec, envName(spec)];
+    const [name, env] = eq > 0 ? [spec.slice(0, eq), spec.slice(eq + 1)] : [spec, derivedEnv(spec, `--secret ${spec}`)];
     if (!ENV_NAME.test(env)) throw new CliError(EXIT.usage, `--secret ${spec}: "${env}" is not a valid environment variable name`);
     out.push({ id: await ctx.secretId(name), name, env, version: 0 });
   }
   if (o.tag?.length) {
     const { client } = ctx;
     const pages = client.paginate((cursor) => client.unwrap(client.api.GET('/api/v1/secrets', { params: { query: { tag: o.tag, limit: 500, cursor } } })));
-    for await (const s of pages) if (!out.some((b) => b.id === s.id)) out.push({ id: s.id, name: s.name, env: envName(s.name), version: 0 });
+    for await (const s of pages) if (!out.some((b) => b.id === s.id)) out.push({ id: s.id, name: s.name, env: derivedEnv(s.name, `--tag ${o.tag.join(',')}`), version: 0 });
   }
   if (out.length === 0) throw new CliError(EXIT.usage, 'run needs at least one --secret NAME=ENV_VAR or a --tag matching a secret');
   return out;

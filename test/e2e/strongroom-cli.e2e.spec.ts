@@ -293,6 +293,21 @@ describe('strongroom CLI and typed client', () => {
     expect((await cli(['run', '--secret', 'cli-run-secret=MY_VAR', '--', '/nonexistent/command'])).code).toBe(127);
   });
 
+  it('run refuses a name derived from a secret that would set a variable controlling the command (LD_PRELOAD, NODE_OPTIONS …)', async () => {
+    const value = newValue();
+    await client.unwrap(client.api.POST('/api/v1/secrets', { body: { name: 'ld_preload', secret_type: 'API_KEY', value, tags: { app: 'loader' } } }));
+    for (const args of [['--tag', 'app:loader'], ['--secret', 'ld_preload']]) {
+      const r = await cli(['run', ...args, '--', process.execPath, '-e', `${HASH_CHILD}`]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('would set LD_PRELOAD');
+      expect(r.stdout).toBe('');
+      expect(r.stdout + r.stderr).not.toContain(value);
+    }
+    // Mapped explicitly, it is the caller's choice (here to a harmless name).
+    const mapped = await cli(['run', '--secret', 'ld_preload=MY_VAR', '--', process.execPath, '-e', HASH_CHILD]);
+    expect(mapped.stdout).toBe(`hash=${sha256(value)} token=absent\n`);
+  });
+
   it('run --watch restarts the command after a rotation, and forwards SIGTERM', { timeout: 120_000 }, async () => {
     const before = (await client.unwrap(client.api.GET('/api/v1/secrets', { params: { query: { name_prefix: 'cli-run-secret' } } }))).items[0]!;
     const v1 = (await client.unwrap(client.api.GET('/api/v1/secrets/{id}/value', { params: { path: { id: before.id } } }))).value;
