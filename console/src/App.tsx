@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { currentSession, hasRole, isAdmin, onSessionChange, type Session, signedOutBecause, signInWithOidc, signInWithToken, signOut } from './auth';
+import { currentSession, hasRole, isAdmin, onSessionChange, type Session, signedOutBecause, signInWithOidc, signInWithToken, signOutByUser } from './auth';
 import type { ConsoleConfig } from './config';
 import { AuditPage } from './pages/Audit';
 import { IncidentDetailPage, IncidentsPage } from './pages/Incidents';
@@ -22,12 +22,21 @@ const NAV = [
   { to: '/console/incidents', label: 'Incidents' },
 ];
 
-export function App({ config, initialError }: { config: ConsoleConfig; initialError?: string }) {
+export function App({ config, initialError, initialNotice }: { config: ConsoleConfig; initialError?: string; initialNotice?: string }) {
   const [session, setSession] = useState<Session | null>(currentSession());
-  useEffect(() => onSessionChange(setSession), []);
+  // The boot's messages (a failed callback, a completed sign-out) are for the first sign-in page only.
+  const [boot, setBoot] = useState<{ error?: string; notice?: string }>({ error: initialError, notice: initialNotice });
+  useEffect(
+    () =>
+      onSessionChange((s) => {
+        setSession(s);
+        if (s) setBoot({});
+      }),
+    [],
+  );
   const { path } = useLocation();
 
-  if (!session) return <SignIn config={config} error={initialError ?? signedOutBecause()} />;
+  if (!session) return <SignIn config={config} error={boot.error ?? signedOutBecause()} notice={boot.notice} />;
 
   const active = (to: string) => (to === '/console/' ? path === '/console/' || path === '/console' : path.startsWith(to));
   return (
@@ -53,7 +62,7 @@ export function App({ config, initialError }: { config: ConsoleConfig; initialEr
             Signed in as <strong>{session.sub}</strong> ({session.roles.join(', ') || 'no role'})
             {session.via === 'dev' ? ' · development sign-in' : ''}
           </span>
-          <button type="button" onClick={() => signOut()}>
+          <button type="button" onClick={() => void signOutByUser()}>
             Sign out
           </button>
         </div>
@@ -99,7 +108,7 @@ function Route({ path, session }: { path: string; session: Session }) {
   );
 }
 
-function SignIn({ config, error }: { config: ConsoleConfig; error?: string }) {
+function SignIn({ config, error, notice }: { config: ConsoleConfig; error?: string; notice?: string }) {
   const [token, setToken] = useState('');
   const [problem, setProblem] = useState<string | undefined>(error);
   const [busy, setBusy] = useState(false);
@@ -130,6 +139,11 @@ function SignIn({ config, error }: { config: ConsoleConfig; error?: string }) {
       {problem ? (
         <p role="alert" className="error">
           {problem}
+        </p>
+      ) : null}
+      {notice && !problem ? (
+        <p role="status" className="notice">
+          {notice}
         </p>
       ) : null}
       {config.oidc ? (

@@ -16,6 +16,12 @@ export interface Session {
 }
 
 let current: Session | null = null;
+/**
+ * The ID token of the OIDC sign-in, in this module's memory only: sent back to the identity
+ * provider as `id_token_hint` when the person signs out there (RP-Initiated Logout). The API
+ * refuses it (its audience is the console's client id, not the API).
+ */
+let idToken: string | undefined;
 /** Why the last session ended, when it was not the person's own choice (shown on the sign-in page). */
 let endedBecause: string | undefined;
 export const signedOutBecause = (): string | undefined => endedBecause;
@@ -77,6 +83,14 @@ export function sessionFromToken(token: string, rolesClaim: string, via: Session
 }
 
 const redirectUri = () => `${window.location.origin}/console/callback`;
+/** Where the identity provider sends the browser back after signing out (its post-logout redirect URI). */
+export const SIGNED_OUT_PATH = '/console/signed-out';
+const postLogoutRedirectUri = () => `${window.location.origin}${SIGNED_OUT_PATH}`;
+/** The sign-out state's data: the landing page believes a sign-out only when it finds this tab's state. */
+const SIGNED_OUT_STATE = 'strongroom-signed-out';
+/** Added to every message of a sign-out that left the identity provider's session alone. */
+const IDP_SESSION_NOTE =
+  " Only the console signed you out: your identity provider's session may still be active, so anyone at this browser could sign in as you. To end it, sign in and use “Sign out”, or close the browser.";
 
 export function configureOidc(config: ConsoleConfig): void {
   if (!config.oidc) return;
@@ -111,6 +125,7 @@ export async function completeOidcSignIn(config: ConsoleConfig): Promise<string>
   if (!manager) throw new Error('no identity provider is configured');
   const user = await manager.signinRedirectCallback();
   setSession(sessionFromToken(user.access_token, config.roles_claim, 'oidc'));
+  idToken = user.id_token;
   await manager.removeUser();
   const back = user.url_state;
   return back && back.startsWith('/console') ? back : '/console/';
@@ -120,10 +135,72 @@ export function signInWithToken(token: string, config: ConsoleConfig): void {
   setSession(sessionFromToken(token, config.roles_claim, 'dev'));
 }
 
+/**
+ * Ends the session in this tab only (token expiry, a token the API refuses, a development
+ * sign-in). After an OIDC sign-in the message says that the identity provider's session is left
+ * alone: nothing redirects there without the person's click.
+ */
 export function signOut(reason?: string): void {
   if (!current) return;
-  endedBecause = reason;
+  endedBecause = current.via === 'oidc' ? `${reason ?? 'You are signed out.'}${IDP_SESSION_NOTE}` : reason;
+  idToken = undefined;
   setSession(null);
+}
+
+/**
+ * The "Sign out" button. After an OIDC sign-in, when the issuer's discovery metadata advertises an
+ * `end_session_endpoint`, signs out there too (OpenID Connect RP-Initiated Logout 1.0): the
+ * browser goes to that endpoint with `id_token_hint`, `post_logout_redirect_uri` =
+ * <origin>/console/signed-out and a `state` kept in sessionStorage until the landing page checks
+ * it. Otherwise the sign-out is local, and the sign-in page says the provider's session may live on.
+ */
+export async function signOutByUser(): Promise<void> {
+  if (!current) return;
+  if (current.via !== 'oidc' || !manager) {
+    signOut();
+    return;
+  }
+  let endpoint: string | undefined;
+  try {
+    endpoint = await manager.metadataService.getEndSessionEndpoint();
+  } catch {
+    endpoint = undefined;
+  }
+  if (!endpoint) {
+    signOut('You are signed out of the console (your identity provider advertises no end_session_endpoint to sign out at).');
+    return;
+  }
+  const hint = idToken;
+  try {
+    // Navigates away (the page, and this module's memory, go with it).
+    await manager.signoutRedirect({ id_token_hint: hint, post_logout_redirect_uri: postLogoutRedirectUri(), state: SIGNED_OUT_STATE });
+  } catch (e) {
+    signOut(`You are signed out of the console, but the sign-out at your identity provider could not start (${(e as Error).message}).`);
+    return;
+  }
+  // Nothing stays on screen (nor in memory) while the identity provider's page loads.
+  endedBecause = 'Signing out at your identity provider…';
+  idToken = undefined;
+  setSession(null);
+}
+
+/**
+ * On /console/signed-out, where the identity provider sends the browser back: checks (and
+ * removes) this tab's sign-out state. Returns the notice for the sign-in page, or an error when
+ * the provider reported one; nothing for a visit that no sign-out of this tab started.
+ */
+export async function completeOidcSignOut(): Promise<{ notice?: string; error?: string }> {
+  if (!manager || !new URLSearchParams(window.location.search).has('state')) return {};
+  try {
+    const response = await manager.signoutRedirectCallback();
+    if (response.userState !== SIGNED_OUT_STATE) return {};
+    return {
+      notice:
+        'You are signed out. If you chose to stay signed in at your identity provider, its session is still active: on a shared machine, sign out there too or close the browser.',
+    };
+  } catch (e) {
+    return { error: `The sign-out at your identity provider was not confirmed (${(e as Error).message}): its session may still be active.` };
+  }
 }
 
 export const hasRole = (s: Session | null, ...roles: string[]) => !!s && roles.some((r) => s.roles.includes(r));

@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
-import { completeOidcSignIn, configureOidc } from './auth';
+import { completeOidcSignIn, completeOidcSignOut, configureOidc, SIGNED_OUT_PATH } from './auth';
 import { loadConfig } from './config';
 import './styles.css';
 
@@ -16,6 +16,7 @@ async function boot(): Promise<void> {
   }
   configureOidc(config);
   let signInError: string | undefined;
+  let notice: string | undefined;
   if (window.location.pathname === '/console/callback') {
     try {
       const back = await completeOidcSignIn(config);
@@ -24,10 +25,14 @@ async function boot(): Promise<void> {
       signInError = `Sign-in did not complete: ${(e as Error).message}`;
       window.history.replaceState(null, '', '/console/');
     }
+  } else if (window.location.pathname === SIGNED_OUT_PATH) {
+    // Back from the identity provider's sign-out (RP-Initiated Logout).
+    ({ notice, error: signInError } = await completeOidcSignOut());
+    window.history.replaceState(null, '', '/console/');
   }
   root.render(
     <StrictMode>
-      <App config={config} initialError={signInError} />
+      <App config={config} initialError={signInError} initialNotice={notice} />
     </StrictMode>,
   );
 }

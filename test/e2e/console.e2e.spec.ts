@@ -263,6 +263,69 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
     }
   });
 
+  it('"Sign out" signs out at the identity provider too (RP-Initiated Logout): "Sign in" then asks for the account again', async () => {
+    const context = await browser.newContext();
+    try {
+      const { page, problems } = await newPage(context);
+      await signIn(page, 'carol-auditor');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+
+      // The IdP's end-session endpoint, with the console's ID token, its landing page and a state.
+      await page.waitForURL((u) => u.toString().startsWith(idp.issuer));
+      const end = new URL(page.url());
+      const meta = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as { end_session_endpoint: string };
+      expect(`${end.origin}${end.pathname}`).toBe(meta.end_session_endpoint);
+      expect(end.searchParams.get('post_logout_redirect_uri')).toBe(`${app.url}/console/signed-out`);
+      expect(end.searchParams.get('state')).toMatch(/^[0-9a-f]{32}$/);
+      const hint = end.searchParams.get('id_token_hint') ?? '';
+      const hintClaims = JSON.parse(Buffer.from(hint.split('.')[1] ?? '', 'base64url').toString()) as { sub: string; aud: string };
+      expect(hintClaims).toMatchObject({ sub: 'carol-auditor', aud: idp.consoleClientId });
+
+      // The IdP asks; confirming brings the browser back to the console, signed out.
+      await page.getByRole('heading', { name: 'Sign out' }).waitFor();
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('status').filter({ hasText: 'You are signed out' }).waitFor();
+      expect(page.url()).toBe(`${app.url}/console/`);
+      expect(await page.getByText('Signed in as').count()).toBe(0);
+      // The sign-out state was checked and removed; no token anywhere.
+      const storage = await storageOf(page);
+      expect(storage.local).toBe('{}');
+      expect(storage.session).toBe('{}');
+
+      // The IdP's session is over: "Sign in" shows its login page instead of signing straight back in.
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL((u) => u.toString().startsWith(`${idp.issuer}/interaction/`));
+      await page.getByLabel('Account').waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('choosing "Stay signed in" at the identity provider keeps its session, and the console says so', async () => {
+    const context = await browser.newContext();
+    try {
+      const { page, problems } = await newPage(context);
+      await signIn(page, 'carol-auditor');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('button', { name: 'Stay signed in' }).click();
+      const notice = page.getByRole('status').filter({ hasText: 'You are signed out' });
+      await notice.waitFor();
+      expect(await notice.textContent()).toContain('If you chose to stay signed in at your identity provider, its session is still active');
+      // The IdP's session lives on: "Sign in" comes straight back, no Account field on the way.
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('Signed in as carol-auditor').waitFor();
+      expect(page.url()).toBe(`${app.url}/console/`);
+      // A visit to the landing page that no sign-out of this tab started claims nothing.
+      await page.goto(`${app.url}/console/signed-out`);
+      await page.getByRole('button', { name: 'Sign in' }).waitFor();
+      expect(await page.getByRole('status').count()).toBe(0);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('an admin rotates a secret (dry run, then the task to its end) and reveals a value, which the audit list shows', async () => {
     const context = await browser.newContext({ viewport: { width: 1360, height: 1000 } });
     try {
@@ -457,6 +520,40 @@ describe.skipIf(!haveChromium)('web console development sign-in', () => {
   });
   afterAll(async () => {
     await browser?.close();
+  });
+
+  it('without an end_session_endpoint, "Sign out" is local and says plainly that the IdP session may still be active', async () => {
+    const idpPort = await freePort();
+    const issuer = `http://127.0.0.1:${idpPort}`;
+    const app = await startTestApp({ env: { ...idpEnvFor(idpPort), OIDC_ISSUER: issuer, OIDC_CLIENT_ID: 'strongroom-console' } });
+    const idp = await startOidcIdp({ port: idpPort, consoleRedirectUris: [`${app.url}/console/callback`], rpInitiatedLogout: false });
+    const context = await browser.newContext();
+    try {
+      const meta = (await (await fetch(`${issuer}/.well-known/openid-configuration`)).json()) as Record<string, unknown>;
+      expect(meta.authorization_endpoint).toBeDefined();
+      expect(meta.end_session_endpoint).toBeUndefined();
+      const { page, problems } = await newPage(context);
+      await page.goto(`${app.url}/console/`);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByLabel('Account').fill('carol-auditor');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('Signed in as carol-auditor').waitFor();
+
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      const alert = page.getByRole('alert').filter({ hasText: 'advertises no end_session_endpoint' });
+      await alert.waitFor();
+      expect(await alert.textContent()).toContain("your identity provider's session may still be active");
+      expect(new URL(page.url()).origin).toBe(app.url);
+      expect(await storageOf(page)).toMatchObject({ local: '{}', session: '{}' });
+      // What the message warns of: the IdP's session signs the next click straight back in.
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByText('Signed in as carol-auditor').waitFor();
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+      await idp.close();
+      await app.stop();
+    }
   });
 
   it('outside production (no issuer, HS256): a pasted `npm run token` token signs in, marked as development', async () => {

@@ -18,6 +18,11 @@ export { freePort };
  * (at the interaction URL) is a form with one field, "Account", and a "Sign in" button; consent is
  * granted automatically. `approveDevice` / `denyDevice` act as the user at /device over HTTP.
  *
+ * RP-Initiated Logout: the discovery metadata advertises `end_session_endpoint` (unless
+ * `rpInitiatedLogout: false`), and the console client may come back to `<origin>/console/signed-out`
+ * for the origin of each of its redirect URIs. With a signed-in session the endpoint shows a
+ * confirmation page, a form with a "Sign out" and a "Stay signed in" button.
+ *
  * Start order: pick the port with `freePort()`, start Strongroom with `idpEnvFor(port)`, then the
  * IdP on that port (jwks-rsa fetches the keys on the first token it sees).
  */
@@ -44,6 +49,8 @@ export interface OidcIdpOptions {
   accessTokenTtlSeconds?: number;
   /** Without it the provider has no device authorization endpoint (a client must refuse it). */
   deviceFlow?: boolean;
+  /** Without it the discovery metadata has no end_session_endpoint (RP-Initiated Logout). Default true. */
+  rpInitiatedLogout?: boolean;
   /** Serve HTTPS with this certificate (its CA `ca` is trusted by approveDevice / denyDevice). */
   tls?: { cert: Buffer; key: Buffer; ca: Buffer };
 }
@@ -103,6 +110,8 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: `idp-${randomBytes(4).toString('hex')}`, use: 'sig', alg: 'RS256' };
   const deviceFlow = options.deviceFlow ?? true;
+  const consoleRedirectUris = options.consoleRedirectUris ?? ['http://127.0.0.1/callback'];
+  const postLogoutRedirectUris = [...new Set(consoleRedirectUris.map((u) => `${new URL(u).origin}/console/signed-out`))];
 
   const provider = new Provider(issuer, {
     jwks: { keys: [jwk] },
@@ -113,7 +122,8 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
         application_type: 'web',
         grant_types: ['authorization_code', 'refresh_token'],
         response_types: ['code'],
-        redirect_uris: options.consoleRedirectUris ?? ['http://127.0.0.1/callback'],
+        redirect_uris: consoleRedirectUris,
+        post_logout_redirect_uris: postLogoutRedirectUris,
       },
       {
         client_id: cliClientId,
@@ -143,6 +153,21 @@ export async function startOidcIdp(options: OidcIdpOptions = {}): Promise<OidcId
         },
         successSource: (ctx: { body: string }) => {
           ctx.body = page('Sign-in success', '<p>Device signed in; you can close this window.</p>');
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: options.rpInitiatedLogout ?? true,
+        // The package's own pages load a web font from a third party: these stay on loopback.
+        logoutSource: (ctx: { body: string; host: string }, form: string) => {
+          ctx.body = page(
+            'Sign out',
+            `<p>Do you want to sign out of ${escapeHtml(ctx.host)}?</p>${form}` +
+              `<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>` +
+              `<button type="submit" form="op.logoutForm">Stay signed in</button>`,
+          );
+        },
+        postLogoutSuccessSource: (ctx: { body: string }) => {
+          ctx.body = page('Signed out', '<p>You are signed out.</p>');
         },
       },
       revocation: { enabled: true, allowedPolicy: (_ctx: unknown, client: { clientId: string }, token: { clientId?: string }) => token.clientId === client.clientId },
