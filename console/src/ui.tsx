@@ -53,3 +53,48 @@ export const when = (iso: string | null | undefined) => (iso ? new Date(iso).toL
 
 /** With seconds, for audit events. */
 export const whenExact = (iso: string | null | undefined) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
+
+/** Keyset paging: the cursors of the pages walked so far (the first page has none). */
+export interface CursorPages {
+  cursor: string | undefined;
+  atFirst: boolean;
+  reset: () => void;
+  back: () => void;
+  forward: (next: string) => void;
+}
+
+export function useCursorPages(): CursorPages {
+  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
+  return {
+    cursor: cursors[cursors.length - 1],
+    atFirst: cursors.length < 2,
+    reset: () => setCursors([undefined]),
+    back: () => setCursors((c) => (c.length < 2 ? c : c.slice(0, -1))),
+    forward: (next) => setCursors((c) => [...c, next]),
+  };
+}
+
+/** Previous / next buttons over a list the API pages with `next_cursor`. */
+export function Pager({
+  pages,
+  next,
+  labels = ['Previous page', 'Next page'],
+  name = 'Pages',
+}: {
+  pages: CursorPages;
+  next: string | null | undefined;
+  labels?: [string, string];
+  /** The navigation landmark's name: distinct when a page has two lists. */
+  name?: string;
+}) {
+  return (
+    <nav className="pager" aria-label={name}>
+      <button type="button" disabled={pages.atFirst} onClick={pages.back}>
+        {labels[0]}
+      </button>
+      <button type="button" disabled={!next} onClick={() => next && pages.forward(next)}>
+        {labels[1]}
+      </button>
+    </nav>
+  );
+}

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { api, download, errorText, ok, type Schemas } from '../api';
-import { ErrorText, PageTitle, Status, useLoad, when, whenExact } from '../ui';
+import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when, whenExact } from '../ui';
 
 interface Filters {
   actor: string;
@@ -16,8 +16,8 @@ const iso = (local: string) => (local ? new Date(local).toISOString() : undefine
 export function AuditPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const events = useLoad(
     () =>
       ok(
@@ -41,7 +41,7 @@ export function AuditPage() {
   const apply = (e: FormEvent) => {
     e.preventDefault();
     setFilters(draft);
-    setCursors([undefined]);
+    pages.reset();
   };
   const field = (name: keyof Filters, label: string, type = 'text') => (
     <label>
@@ -79,14 +79,7 @@ export function AuditPage() {
         {(l) => (
           <>
             <EventTable items={l.items} />
-            <nav className="pager" aria-label="Pages">
-              <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-                Newer events
-              </button>
-              <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
-                Older events
-              </button>
-            </nav>
+            <Pager pages={pages} next={l.next_cursor} labels={['Newer events', 'Older events']} />
           </>
         )}
       </Status>

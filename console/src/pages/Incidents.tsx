@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, errorText, ok, type Schemas } from '../api';
 import { Link } from '../router';
-import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
+import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
 import { TaskProgress } from './TaskProgress';
 
 const STATUSES = ['in_progress', 'completed', 'completed_with_errors'] as const;
@@ -32,8 +32,8 @@ export function IncidentsPage({ admin }: { admin: boolean }) {
   const [draftStatus, setDraftStatus] = useState<typeof status>('');
   const [subject, setSubject] = useState('');
   const [draftSubject, setDraftSubject] = useState('');
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useLoad(
     () =>
       ok(
@@ -47,7 +47,7 @@ export function IncidentsPage({ admin }: { admin: boolean }) {
     e.preventDefault();
     setStatus(draftStatus);
     setSubject(draftSubject.trim());
-    setCursors([undefined]);
+    pages.reset();
   };
 
   return (
@@ -129,14 +129,7 @@ export function IncidentsPage({ admin }: { admin: boolean }) {
                   </tbody>
                 </table>
               )}
-              <nav className="pager" aria-label="Pages">
-                <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Newer incidents
-                </button>
-                <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
-                  Older incidents
-                </button>
-              </nav>
+              <Pager pages={pages} next={l.next_cursor} labels={['Newer incidents', 'Older incidents']} />
             </>
           )}
         </Status>

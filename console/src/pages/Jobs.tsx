@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, errorText, ok } from '../api';
 import { Link } from '../router';
-import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
+import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
 import { TaskProgress } from './TaskProgress';
 
 const TASK_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
@@ -10,8 +10,8 @@ const TASK_KINDS = ['rotate_bulk', 'incident_response', 'integrity_check', 'key_
 type TaskStatus = '' | (typeof TASK_STATUSES)[number];
 
 export function JobsPage({ admin }: { admin: boolean }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const jobs = useLoad(() => ok(api.GET('/api/v1/jobs', { params: { query: { limit: 25, cursor } } })), [cursor]);
   const [problem, setProblem] = useState<string>();
   const [started, setStarted] = useState<string>();
@@ -102,14 +102,7 @@ export function JobsPage({ admin }: { admin: boolean }) {
                   </tbody>
                 </table>
               )}
-              <nav className="pager" aria-label="Pages">
-                <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Newer runs
-                </button>
-                <button type="button" disabled={!j.next_cursor} onClick={() => setCursors([...cursors, j.next_cursor ?? undefined])}>
-                  Older runs
-                </button>
-              </nav>
+              <Pager pages={pages} next={j.next_cursor} labels={['Newer runs', 'Older runs']} />
             </section>
           </>
         )}
@@ -123,8 +116,8 @@ export function JobsPage({ admin }: { admin: boolean }) {
 function Tasks() {
   const [draft, setDraft] = useState<{ status: TaskStatus; kind: string }>({ status: '', kind: '' });
   const [filters, setFilters] = useState(draft);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const tasks = useLoad(
     () =>
       ok(
@@ -137,7 +130,7 @@ function Tasks() {
   const apply = (e: FormEvent) => {
     e.preventDefault();
     setFilters(draft);
-    setCursors([undefined]);
+    pages.reset();
   };
   return (
     <section aria-labelledby="tasks-h">
@@ -212,14 +205,7 @@ function Tasks() {
                 </tbody>
               </table>
             )}
-            <nav className="pager" aria-label="Task pages">
-              <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-                Newer tasks
-              </button>
-              <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
-                Older tasks
-              </button>
-            </nav>
+            <Pager pages={pages} next={l.next_cursor} labels={['Newer tasks', 'Older tasks']} name="Task pages" />
           </>
         )}
       </Status>

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { api, download, errorText, ok, type Schemas } from '../api';
-import { ErrorText, PageTitle, Status, useLoad, when } from '../ui';
+import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
 import { importPublicKey, type Verdict, verifyReportDocument } from '../verify-report';
 import { TaskProgress } from './TaskProgress';
 
@@ -15,8 +15,8 @@ const FORMATS = [
 ] as const;
 
 export function ReportsPage({ admin }: { admin: boolean }) {
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
   const list = useLoad(() => ok(api.GET('/api/v1/reports', { params: { query: { limit: 20, cursor } } })), [cursor]);
   const key = useLoad(async () => {
     const k = await ok(api.GET('/api/v1/audit/public-key'));
@@ -26,7 +26,7 @@ export function ReportsPage({ admin }: { admin: boolean }) {
   return (
     <>
       <PageTitle>Reports</PageTitle>
-      <Generate admin={admin} onGenerated={() => (setCursors([undefined]), list.reload())} />
+      <Generate admin={admin} onGenerated={() => (pages.reset(), list.reload())} />
       <section aria-labelledby="stored-h">
         <h2 id="stored-h">Stored reports</h2>
         <Status loaded={list}>
@@ -52,14 +52,7 @@ export function ReportsPage({ admin }: { admin: boolean }) {
                   </tbody>
                 </table>
               )}
-              <nav className="pager" aria-label="Pages">
-                <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-                  Previous page
-                </button>
-                <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
-                  Next page
-                </button>
-              </nav>
+              <Pager pages={pages} next={l.next_cursor} />
             </>
           )}
         </Status>

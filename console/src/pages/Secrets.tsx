@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, ok } from '../api';
 import { Link } from '../router';
-import { PageTitle, Status, useLoad, when } from '../ui';
+import { Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
 
 const TYPES = ['API_KEY', 'DATABASE_PASSWORD', 'ENCRYPTION_KEY', 'JWT_SECRET', 'WEBHOOK_SECRET', 'OAUTH_TOKEN', 'SERVICE_ACCOUNT_KEY', 'TLS_CERTIFICATE'] as const;
 const STATUSES = ['none', 'pending', 'in_progress', 'completed', 'failed', 'rotation_due'] as const;
@@ -22,8 +22,8 @@ const PAGE = 25;
 export function SecretsPage() {
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
-  const cursor = cursors[cursors.length - 1];
+  const pages = useCursorPages();
+  const cursor = pages.cursor;
 
   const list = useLoad(
     () =>
@@ -49,7 +49,7 @@ export function SecretsPage() {
   const apply = (e: FormEvent) => {
     e.preventDefault();
     setFilters(draft);
-    setCursors([undefined]);
+    pages.reset();
   };
 
   return (
@@ -141,14 +141,7 @@ export function SecretsPage() {
                 </tbody>
               </table>
             )}
-            <nav className="pager" aria-label="Pages">
-              <button type="button" disabled={cursors.length < 2} onClick={() => setCursors(cursors.slice(0, -1))}>
-                Previous page
-              </button>
-              <button type="button" disabled={!l.next_cursor} onClick={() => setCursors([...cursors, l.next_cursor ?? undefined])}>
-                Next page
-              </button>
-            </nav>
+            <Pager pages={pages} next={l.next_cursor} />
           </>
         )}
       </Status>
