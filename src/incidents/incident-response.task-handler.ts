@@ -59,17 +59,7 @@ export class IncidentResponseHandler extends TaskHandler {
     const hooks: RotationHooks = { begun: (tx, rotationId) => ctx.remember(tx, rotationId), finished };
 
     // A staged rotation this item started before a crash: resume it, or record how it ended.
-    if (item.ref) {
-      const started = await this.rotation.findRotation(item.ref);
-      if (started && started.status !== 'completed' && started.status !== 'failed') {
-        await this.rotation.resume(started, hooks);
-        return;
-      }
-      if (started) {
-        await this.uow.run((tx) => finished(tx, started));
-        return;
-      }
-    }
+    if (item.ref && (await this.rotation.continueStarted(item.ref, hooks))) return;
 
     const secret = await this.rotation.rotatability(secretId);
     if (!secret) {

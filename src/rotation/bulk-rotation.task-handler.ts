@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { systemActor, type Actor } from '../auth/auth.types.js';
 import { DomainError, DomainErrorCode } from '../common/domain-error.js';
-import { UnitOfWork } from '../database/unit-of-work.js';
 import { BackgroundTaskHandler, type ItemContext, PermanentItemError, RunAlone, TaskHandler } from '../tasks/task-handler.js';
 import { type RotationHooks, RotationService } from './rotation.service.js';
 
@@ -20,10 +19,7 @@ export class BulkRotationHandler extends TaskHandler {
   /** Generated rotations of many secrets share commits (and the audit chain lock) 25 at a time. */
   override readonly batchSize = 25;
 
-  constructor(
-    private readonly rotation: RotationService,
-    private readonly uow: UnitOfWork,
-  ) {
+  constructor(private readonly rotation: RotationService) {
     super();
   }
 
@@ -40,17 +36,7 @@ export class BulkRotationHandler extends TaskHandler {
     // A resumed staged rotation commits step by step: not in a batch (rotate() says the same of
     // a new staged rotation by throwing RunAlone).
     if (ctx.inBatch && item.ref) throw new RunAlone();
-    if (item.ref) {
-      const started = await this.rotation.findRotation(item.ref);
-      if (started && started.status !== 'completed' && started.status !== 'failed') {
-        await this.rotation.resume(started, hooks);
-        return;
-      }
-      if (started) {
-        await this.uow.run((tx) => (started.status === 'completed' ? ctx.markDone(tx) : ctx.markFailed(tx, started.lastError ?? 'rotation failed')));
-        return;
-      }
-    }
+    if (item.ref && (await this.rotation.continueStarted(item.ref, hooks))) return;
     try {
       const reason = typeof task.params.reason === 'string' ? task.params.reason : undefined;
       // In a batch the item's savepoint cannot survive a failed attempt: the runner retries the item.

@@ -156,14 +156,17 @@ export class RotationService {
     return this.recovery.resumeInterrupted();
   }
 
-  /** Continues one unfinished rotation (also used by task items that started it). */
-  resume(rotation: RotationEntity, hooks: RotationHooks = {}): Promise<RotationEntity> {
-    return this.recovery.resume(rotation, hooks);
-  }
-
-  /** A rotation a task item started, to resume or to report (null when it was never recorded). */
-  findRotation(id: string): Promise<RotationEntity | null> {
-    return this.records.find(id);
+  /**
+   * For a task item that started rotation `ref` before a crash: resumes it when it is still
+   * staged, or hands the finished one to `hooks.finished` (in a transaction of its own) so the item
+   * records how it ended. False when no such rotation was recorded: the item starts afresh.
+   */
+  async continueStarted(ref: string, hooks: RotationHooks): Promise<boolean> {
+    const started = await this.records.find(ref);
+    if (!started) return false;
+    if (started.status !== 'completed' && started.status !== 'failed') await this.recovery.resume(started, hooks);
+    else if (hooks.finished) await this.uow.run((tx) => hooks.finished!(tx, started));
+    return true;
   }
 
   private async loadLive(id: string): Promise<SecretEntity> {
