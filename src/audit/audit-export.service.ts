@@ -20,7 +20,8 @@ import { CSV_COLUMNS, EXPORT_FORMAT, type ExportEndLine, type ExportHeaderLine }
  * Rows per read. Each read is one `COPY (SELECT … WHERE seq in a range of this size) TO STDOUT`:
  * PostgreSQL formats the rows in C, the process relays one buffer of a few MB per batch while the
  * next batches are produced on two connections, so the export keeps up with a plain COPY of the
- * table. Memory stays at about three batches whatever the table size.
+ * table. Memory stays at about three batches whatever the table size, plus garbage the GC has not
+ * collected yet (bounded; see the README, "Export memory").
  */
 export const EXPORT_BATCH = 10_000;
 const CHECKPOINT_BATCH = 1000;
