@@ -60,15 +60,7 @@ export class TasksService {
     const task = await tx.getRepository(TaskEntity).findOneBy({ id });
     if (!task) throw notFound('task', id);
     annotateAudit({ details: { task_id: id } });
-    // While a task runs its progress is counted from its items (no hot counter row to update).
-    if (task.status === 'pending' || task.status === 'running') {
-      const [c] = (await tx.query(
-        "SELECT count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed FROM task_items WHERE task_id = $1",
-        [id],
-      )) as { done: number; failed: number }[];
-      task.done = c!.done;
-      task.failed = c!.failed;
-    }
+    await this.countProgress([task]);
     const failures = await tx.getRepository(TaskItemEntity).find({
       where: { taskId: id, status: 'failed' },
       order: { seq: 'ASC' },
@@ -86,6 +78,26 @@ export class TasksService {
       started_at: task.startedAt?.toISOString() ?? null,
       finished_at: task.finishedAt?.toISOString() ?? null,
     };
+  }
+
+  /**
+   * While a task runs its progress is counted from its items (no hot counter row to update): sets
+   * `done` and `failed` of the unfinished ones among `tasks`, in one query.
+   */
+  private async countProgress(tasks: TaskEntity[]): Promise<void> {
+    const unfinished = tasks.filter((t) => t.status === 'pending' || t.status === 'running');
+    if (unfinished.length === 0) return;
+    const counts = (await this.uow.manager().query(
+      `SELECT task_id, count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed
+         FROM task_items WHERE task_id = ANY($1::varchar[]) GROUP BY task_id`,
+      [unfinished.map((t) => t.id)],
+    )) as { task_id: string; done: number; failed: number }[];
+    const byId = new Map(counts.map((c) => [c.task_id, c]));
+    for (const t of unfinished) {
+      const c = byId.get(t.id);
+      t.done = c?.done ?? 0;
+      t.failed = c?.failed ?? 0;
+    }
   }
 
   /** Newest first, keyset-paginated on (created_at, id); progress of unfinished tasks counted from their items. */
@@ -106,19 +118,7 @@ export class TasksService {
     }
     const rows = await qb.getMany();
     const page = rows.slice(0, limit);
-    const unfinished = page.filter((t) => t.status === 'pending' || t.status === 'running').map((t) => t.id);
-    if (unfinished.length > 0) {
-      const counts = (await tx.query(
-        `SELECT task_id, count(*) FILTER (WHERE status = 'done')::int AS done, count(*) FILTER (WHERE status = 'failed')::int AS failed
-           FROM task_items WHERE task_id = ANY($1::varchar[]) GROUP BY task_id`,
-        [unfinished],
-      )) as { task_id: string; done: number; failed: number }[];
-      const byId = new Map(counts.map((c) => [c.task_id, c]));
-      for (const t of page) {
-        const c = byId.get(t.id);
-        if (c) Object.assign(t, { done: c.done, failed: c.failed });
-      }
-    }
+    await this.countProgress(page);
     const last = page[page.length - 1];
     annotateAudit({ details: { count: page.length } });
     return {
