@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
+import { allSealed } from '../support/audit-seal.js';
 import { connect } from '../support/database.js';
 import { TestClock } from '../support/test-clock.js';
 import { adminToken, auditorToken, noRoleToken } from '../support/tokens.js';
@@ -448,6 +449,8 @@ describe('reports (security, compliance, access review, annual) through HTTP', (
     // stored and audited: a report.generated row for the fresh report, report.read for each request
     const db = await connect(app.db.url);
     try {
+      // In chain order: an unsealed row (seq NULL) would sort last, so wait for the seal first.
+      await allSealed(db);
       const rows = await db.query("SELECT action, actor FROM audit_events WHERE details->>'report_id' = $1 ORDER BY seq", [secondSecurity.id]);
       expect(rows.rows.map((r) => r.action)).toEqual(['report.generated', 'report.read', 'report.read', 'report.read']);
     } finally {
