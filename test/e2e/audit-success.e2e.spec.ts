@@ -94,7 +94,7 @@ describe('audit rows of successful calls, for every /api/v1 operation', () => {
       expect(res.status, `${call.method} ${call.path}`).toBeLessThan(300);
       const requestId = res.headers.get('x-request-id')!;
       const rows = await eventually(async () => {
-        const r = (await db.query('SELECT action, outcome FROM audit_events WHERE request_id = $1 ORDER BY seq', [requestId])).rows as { action: string; outcome: string }[];
+        const r = (await db.query('SELECT action, outcome FROM audit_events WHERE request_id = $1 ORDER BY id', [requestId])).rows as { action: string; outcome: string }[];
         return r.length >= call.expect.length ? r : null;
       }, 10_000);
       expect(rows.map((r) => r.action).sort(), `${call.method} ${call.path}`).toEqual([...call.expect].sort());

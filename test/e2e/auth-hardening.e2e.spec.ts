@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestApp, type TestApp } from '../support/app.js';
 import { connect, createTestDatabase, type TestDatabase } from '../support/database.js';
 import { TestClock } from '../support/test-clock.js';
+import { allSealed } from '../support/audit-seal.js';
 import { adminToken, hsToken, TEST_JWT_SECRET } from '../support/tokens.js';
 
 const LIST = '/api/v1/secrets';
@@ -199,6 +200,7 @@ describe('request ids', () => {
     const second = await app.call('GET', LIST, { token: null, headers: { 'x-request-id': given } });
     expect(first.headers.get('x-request-id')).not.toBe(given);
     expect(second.body.requestId).toBe(second.headers.get('x-request-id'));
+    await allSealed(db); // chain order: an unsealed row has no seq yet and would sort last
     const rows = (
       await db.query("SELECT request_id, details FROM audit_events WHERE details->>'client_request_id' = $1 ORDER BY seq", [given])
     ).rows;
@@ -227,11 +229,13 @@ describe('audit rows of an unauthenticated flood', () => {
 
   const flood = (client: string, n: number) =>
     Promise.all(Array.from({ length: n }, () => app.call('GET', LIST, { token: 'bad', headers: { 'x-forwarded-for': client } })));
-  const rowsOf = async (client: string) =>
-    (await db.query("SELECT action, details FROM audit_events WHERE client_ip = $1 AND action LIKE 'auth.%' ORDER BY seq", [client])).rows as {
+  const rowsOf = async (client: string) => {
+    await allSealed(db); // chain order: an unsealed row has no seq yet and would sort last
+    return (await db.query("SELECT action, details FROM audit_events WHERE client_ip = $1 AND action LIKE 'auth.%' ORDER BY seq", [client])).rows as {
       action: string;
       details: { aggregated?: boolean; count?: number; status?: number };
     }[];
+  };
   const total = (rows: Awaited<ReturnType<typeof rowsOf>>) => rows.reduce((sum, r) => sum + (r.details.aggregated ? r.details.count! : 1), 0);
 
   it('writes at most limit + 2 rows per window, and the counts add up (window closed by the next failure)', async () => {
