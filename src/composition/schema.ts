@@ -36,6 +36,7 @@ import { SecretConsumers1796400000031 } from '../database/migrations/17964000000
 import { SecretGracePeriod1796400000032 } from '../database/migrations/1796400000032-SecretGracePeriod.js';
 import { AccessReviewSignoffs1796500000051 } from '../database/migrations/1796500000051-AccessReviewSignoffs.js';
 import { Incidents1796600000061 } from '../database/migrations/1796600000061-Incidents.js';
+import { AuditSealCheck1796700000071 } from '../database/migrations/1796700000071-AuditSealCheck.js';
 
 /**
  * The schema, listed here at the composition root rather than in database/, so infrastructure
@@ -85,6 +86,7 @@ export const MIGRATIONS: Function[] = [
   SecretGracePeriod1796400000032,
   AccessReviewSignoffs1796500000051,
   Incidents1796600000061,
+  AuditSealCheck1796700000071,
 ];
 
 /** What every DataSource of the service (app, CLIs, tests) maps and migrates. */
