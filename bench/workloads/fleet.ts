@@ -5,13 +5,14 @@
  * W8: sealing lag under W2's load (creates): the age of the oldest unsealed audit row and the
  * number of unsealed rows, sampled every 50 ms while the creates run.
  */
+import { randomBytes } from 'node:crypto';
 import { allSettledOrThrow, type BenchContext, call, expectStatus, withCleanup } from '../lib/context.js';
 import { backendsCpuSeconds, processCpuSeconds } from '../lib/cpu.js';
 import { adminQuery, createDatabase, withClient } from '../lib/db.js';
 import type { MaxResult, TargetSpec } from '../lib/load-types.js';
-import { type ManagedProcess, startService } from '../lib/processes.js';
+import { type ManagedProcess, startBaseline, startService } from '../lib/processes.js';
 import type { ResultRow, WorkloadOutcome } from '../lib/report.js';
-import { seedServiceSecrets } from '../lib/seed.js';
+import { randomValue, seedBaselineSecrets, seedServiceSecrets } from '../lib/seed.js';
 import { median, percentiles } from '../lib/stats.js';
 
 const pgPids = (sql: string, params: unknown[]) => adminQuery<{ pid: number }>(sql, params);
@@ -44,6 +45,54 @@ function lockWaitSampler(database: string) {
   };
 }
 
+type FleetRun = { rps: number; ok: number; non2xx: number; replicaCpuSeconds: number[]; postgresCpuSeconds: number };
+type LockSample = Awaited<ReturnType<ReturnType<typeof lockWaitSampler>>>;
+
+/**
+ * The W7 protocol for one kind of server: warm-up, then `measuredRuns` runs of one process and of
+ * all three, alternated; each closed-loop run splits the connections evenly over its processes.
+ */
+async function measureFleet(ctx: BenchContext, dbName: string, procs: ManagedProcess[], target: (p: ManagedProcess) => TargetSpec) {
+  const c = ctx.settings.connections;
+  const run = async (over: ManagedProcess[], seconds: number): Promise<FleetRun> => {
+    const cpu0 = over.map((p) => processCpuSeconds(p.pid) ?? 0);
+    const pg0 = await backendsCpuSeconds(dbName, pgPids);
+    const share = Math.max(1, Math.round(c / over.length));
+    const results: MaxResult[] = await Promise.all(over.map((p) => ctx.load.run({ kind: 'max', target: target(p), connections: share, seconds })));
+    const pg1 = await backendsCpuSeconds(dbName, pgPids);
+    const ok = results.reduce((s, r) => s + r.ok, 0);
+    const secs = Math.max(...results.map((r) => r.seconds));
+    return {
+      rps: secs > 0 ? ok / secs : 0,
+      ok,
+      non2xx: results.reduce((s, r) => s + r.non2xx + r.errors, 0),
+      replicaCpuSeconds: over.map((p, i) => (processCpuSeconds(p.pid) ?? 0) - cpu0[i]!),
+      postgresCpuSeconds: pg1 - pg0,
+    };
+  };
+  const first = procs[0]!;
+  await run([first], ctx.settings.warmupSeconds);
+  await run(procs, ctx.settings.warmupSeconds);
+  const one: FleetRun[] = [];
+  const three: FleetRun[] = [];
+  const locks: LockSample[] = [];
+  for (let i = 0; i < ctx.settings.measuredRuns; i++) {
+    const order = i % 2 === 0 ? ['one', 'three'] : ['three', 'one'];
+    for (const side of order) {
+      if (side === 'one') one.push(await run([first], ctx.settings.runSeconds));
+      else {
+        const stop = lockWaitSampler(dbName);
+        three.push(await run(procs, ctx.settings.runSeconds));
+        locks.push(await stop());
+      }
+    }
+  }
+  return { one, three, locks, oneRps: median(one.map((r) => r.rps)), threeRps: median(three.map((r) => r.rps)) };
+}
+
+const perReq = (s: number, ok: number) => (ok > 0 ? (s * 1000) / ok : 0);
+const fleetCpu = (r: FleetRun) => perReq(r.replicaCpuSeconds.reduce((a, b) => a + b, 0), r.ok);
+
 export async function w7(ctx: BenchContext): Promise<Omit<WorkloadOutcome, 'seconds'>> {
   return withCleanup(async (defer) => {
     const db = await createDatabase('w7_fleet');
@@ -62,80 +111,72 @@ export async function w7(ctx: BenchContext): Promise<Omit<WorkloadOutcome, 'seco
       expectStatus(res, [200], `${r.label} pre-flight read`);
     }
     const paths = all.map((s) => `/api/v1/secrets/${s.id}/value`);
-    const target = (p: ManagedProcess): TargetSpec => ({ baseUrl: p.url, method: 'GET', paths, headers: { authorization: `Bearer ${ctx.token}` } });
-    const c = ctx.settings.connections;
+    const svc = await measureFleet(ctx, db.name, replicas, (p) => ({ baseUrl: p.url, method: 'GET', paths, headers: { authorization: `Bearer ${ctx.token}` } }));
+    // Afterwards (their idle loops would otherwise share the CPU): the control, three bare
+    // baseline processes vs one on a database of their own, under the same protocol. It shows
+    // what a third process costs on this machine with no framework and no audit at all.
+    for (const r of replicas) await r.stop();
+    const bdb = await createDatabase('w7_baseline');
+    defer(() => bdb.drop());
+    const b1 = await startBaseline({ label: 'w7-baseline-1', databaseUrl: bdb.url, poolSize: ctx.settings.poolSize });
+    defer(() => b1.stop());
+    const brest = await allSettledOrThrow<ManagedProcess>(
+      [2, 3].map((i) => startBaseline({ label: `w7-baseline-${i}`, databaseUrl: bdb.url, poolSize: ctx.settings.poolSize })),
+    );
+    for (const r of brest) defer(() => r.stop());
+    const bRows = Array.from({ length: ctx.settings.readSetSize }, (_, i) => ({
+      id: `sec_${randomBytes(12).toString('base64url')}`,
+      name: `w7-${i}`,
+      type: 'API_KEY',
+      value: randomValue(ctx.settings.valueLength),
+    }));
+    await seedBaselineSecrets(bdb.url, bRows);
+    const bPaths = bRows.map((s) => `/secrets/${s.id}`);
+    const base = await measureFleet(ctx, bdb.name, [b1, ...brest], (p) => ({ baseUrl: p.url, method: 'GET', paths: bPaths, headers: {} }));
 
-    /** One closed-loop run: the connections split evenly over `over`, all at once. */
-    const run = async (over: ManagedProcess[], seconds: number) => {
-      const cpu0 = over.map((p) => processCpuSeconds(p.pid) ?? 0);
-      const pg0 = await backendsCpuSeconds(db.name, pgPids);
-      const share = Math.max(1, Math.round(c / over.length));
-      const results: MaxResult[] = await Promise.all(over.map((p) => ctx.load.run({ kind: 'max', target: target(p), connections: share, seconds })));
-      const pg1 = await backendsCpuSeconds(db.name, pgPids);
-      const ok = results.reduce((s, r) => s + r.ok, 0);
-      const secs = Math.max(...results.map((r) => r.seconds));
-      return {
-        rps: secs > 0 ? ok / secs : 0,
-        ok,
-        non2xx: results.reduce((s, r) => s + r.non2xx + r.errors, 0),
-        replicaCpuSeconds: over.map((p, i) => (processCpuSeconds(p.pid) ?? 0) - cpu0[i]!),
-        postgresCpuSeconds: pg1 - pg0,
-      };
-    };
-
-    await run([first], ctx.settings.warmupSeconds);
-    await run(replicas, ctx.settings.warmupSeconds);
-    const one: Awaited<ReturnType<typeof run>>[] = [];
-    const three: Awaited<ReturnType<typeof run>>[] = [];
-    const locks: Awaited<ReturnType<ReturnType<typeof lockWaitSampler>>>[] = [];
-    for (let i = 0; i < ctx.settings.measuredRuns; i++) {
-      const order = i % 2 === 0 ? ['one', 'three'] : ['three', 'one'];
-      for (const side of order) {
-        if (side === 'one') one.push(await run([first], ctx.settings.runSeconds));
-        else {
-          const stop = lockWaitSampler(db.name);
-          three.push(await run(replicas, ctx.settings.runSeconds));
-          locks.push(await stop());
-        }
-      }
-    }
-    const oneRps = median(one.map((r) => r.rps));
-    const threeRps = median(three.map((r) => r.rps));
-    const lockMean = locks.reduce((s, l) => s + l.meanWaiting, 0) / Math.max(1, locks.length);
-    const lockMax = Math.max(0, ...locks.map((l) => l.maxWaiting));
+    const lockMean = svc.locks.reduce((s, l) => s + l.meanWaiting, 0) / Math.max(1, svc.locks.length);
+    const lockMax = Math.max(0, ...svc.locks.map((l) => l.maxWaiting));
     const byEvent: Record<string, number> = {};
-    for (const l of locks) for (const [k, v] of Object.entries(l.byEvent)) byEvent[k] = (byEvent[k] ?? 0) + v;
-    const perReq = (s: number, ok: number) => (ok > 0 ? (s * 1000) / ok : 0);
-    const last3 = three[three.length - 1]!;
-    const last1 = one[one.length - 1]!;
-    console.log(`    1 replica: ${one.map((r) => r.rps.toFixed(0)).join(' / ')} req/s; 3 replicas: ${three.map((r) => r.rps.toFixed(0)).join(' / ')} req/s`);
+    for (const l of svc.locks) for (const [k, v] of Object.entries(l.byEvent)) byEvent[k] = (byEvent[k] ?? 0) + v;
+    const last3 = svc.three[svc.three.length - 1]!;
+    const last1 = svc.one[svc.one.length - 1]!;
+    console.log(`    1 replica: ${svc.one.map((r) => r.rps.toFixed(0)).join(' / ')} req/s; 3 replicas: ${svc.three.map((r) => r.rps.toFixed(0)).join(' / ')} req/s`);
     console.log(
       `      CPU s (last run of 3): ${last3.replicaCpuSeconds.map((s, i) => `replica ${i + 1} ${s.toFixed(2)}`).join(', ')}, PostgreSQL ${last3.postgresCpuSeconds.toFixed(2)}; ` +
         `1 replica: ${last1.replicaCpuSeconds[0]!.toFixed(2)}, PostgreSQL ${last1.postgresCpuSeconds.toFixed(2)}`,
     );
     console.log(`      lock waits (3 replicas): mean ${lockMean.toFixed(2)} backends waiting, max ${lockMax} ${JSON.stringify(byEvent)}`);
-    const problems = [...one, ...three].filter((r) => r.non2xx > 0).map((r) => `${r.non2xx} non-2xx answers or errors in a run`);
+    console.log(
+      `    control, bare baseline: 1 process ${base.one.map((r) => r.rps.toFixed(0)).join(' / ')} req/s; 3 processes ${base.three.map((r) => r.rps.toFixed(0)).join(' / ')} req/s ` +
+        `→ ${(base.threeRps / base.oneRps).toFixed(2)}×; CPU ms/request ${fleetCpu(base.three[base.three.length - 1]!).toFixed(3)} (3) vs ${fleetCpu(base.one[base.one.length - 1]!).toFixed(3)} (1)`,
+    );
+    const problems = [...svc.one, ...svc.three, ...base.one, ...base.three].filter((r) => r.non2xx > 0).map((r) => `${r.non2xx} non-2xx answers or errors in a run`);
     const rows: ResultRow[] = [
-      { workload: 'W7', metric: 'GET value: 3 replicas / 1 replica, same DB', strongroom: threeRps, baseline: oneRps, unit: 'req/s', ratio: threeRps / oneRps, target: '≥ 1.0×', pass: threeRps / oneRps >= 1.0 },
+      { workload: 'W7', metric: 'GET value: 3 replicas / 1 replica, same DB', strongroom: svc.threeRps, baseline: svc.oneRps, unit: 'req/s', ratio: svc.threeRps / svc.oneRps, target: '≥ 1.0×', pass: svc.threeRps / svc.oneRps >= 1.0 },
+      { workload: 'W7', metric: 'CPU ms/request, replicas / PostgreSQL (info)', strongroom: fleetCpu(last3), baseline: fleetCpu(last1), unit: 'ms', ratio: null, target: '—', pass: null },
+      { workload: 'W7', metric: 'backends waiting on a lock, mean (max) (info)', strongroom: lockMean, baseline: lockMax, unit: 'backends', ratio: null, target: '—', pass: null },
       {
         workload: 'W7',
-        metric: 'CPU ms/request, replicas / PostgreSQL (info)',
-        strongroom: perReq(last3.replicaCpuSeconds.reduce((a, b) => a + b, 0), last3.ok),
-        baseline: perReq(last1.replicaCpuSeconds[0]!, last1.ok),
-        unit: 'ms',
-        ratio: null,
+        metric: 'control: bare baseline, 3 processes / 1 (info)',
+        strongroom: base.threeRps,
+        baseline: base.oneRps,
+        unit: 'req/s',
+        ratio: base.threeRps / base.oneRps,
         target: '—',
         pass: null,
       },
-      { workload: 'W7', metric: 'backends waiting on a lock, mean (max) (info)', strongroom: lockMean, baseline: lockMax, unit: 'backends', ratio: null, target: '—', pass: null },
     ];
     return {
       id: 'W7',
       title: '3 replicas vs 1 replica on one database, value reads round-robin',
       status: 'ok',
       rows,
-      notes: [...problems, 'W7 "Baseline" column = one replica (the other two idle); the CPU row gives ms/request of all replicas (3) vs the one; the lock row gives mean (Strongroom) and max (Baseline column)'],
-      details: { one, three, locks },
+      notes: [
+        ...problems,
+        'W7 "Baseline" column = one replica (the other two idle); the CPU row gives ms/request of all replicas (3) vs the one; the lock row gives mean (Strongroom) and max (Baseline column)',
+        'control row: the bare baseline server (bench/baseline/server.ts), three processes vs one on a database of its own, same protocol, run after the replicas were stopped',
+      ],
+      details: { one: svc.one, three: svc.three, locks: svc.locks, control: { one: base.one, three: base.three } },
     };
   });
 }
