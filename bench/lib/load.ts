@@ -82,14 +82,21 @@ export interface Side {
   fixedRate?: (medians: Record<string, number>) => number;
   /** Server process and database, for CPU per request. */
   pid?: number;
+  /**
+   * Further processes whose CPU counts as this side's server CPU (the floor's companion service,
+   * whose sealer chains the floor's audit rows: the service side's own sealer is in its pid).
+   */
+  extraPids?: number[];
   database?: string;
 }
+
+const sumOrNull = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null : xs.reduce<number>((a, b) => a + b!, 0));
 
 const pgQuery = (sql: string, params: unknown[]) => adminQuery<{ pid: number }>(sql, params);
 
 async function cpuSnapshot(side: Side): Promise<{ server: number | null; postgres: number | null }> {
   return {
-    server: side.pid === undefined ? null : processCpuSeconds(side.pid),
+    server: side.pid === undefined ? null : sumOrNull([side.pid, ...(side.extraPids ?? [])].map(processCpuSeconds)),
     postgres: side.database === undefined ? null : await backendsCpuSeconds(side.database, pgQuery),
   };
 }

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,35 +173,62 @@ export async function startService(o: ServiceOptions): Promise<ManagedProcess> {
   });
 }
 
-let baselineJs: string | undefined;
+const compiled = new Map<string, string>();
 
 /**
- * bench/baseline/server.ts compiled once per harness run to bench/.build/baseline-server.mjs, so
- * the baseline process runs plain JavaScript like the built service (no loader at start-up).
+ * A server of bench/baseline compiled once per harness run to bench/.build/<out>, so it runs
+ * plain JavaScript like the built service (no loader at start-up). `fromBuild`: its imports of
+ * `../../src/…` are pointed at `../../dist/src/…` (the service's own build, which the harness
+ * makes first; bench/.build and bench/baseline are both two levels below the root).
  */
-function compiledBaseline(): string {
-  if (baselineJs) return baselineJs;
-  const { code } = swc.transformFileSync(join(BENCH_DIR, 'baseline', 'server.ts'), {
+function compiledServer(file: string, out: string, fromBuild = false): string {
+  const done = compiled.get(file);
+  if (done) return done;
+  let { code } = swc.transformFileSync(join(BENCH_DIR, 'baseline', file), {
     jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
     module: { type: 'es6' },
     sourceMaps: false,
   });
+  if (fromBuild) {
+    code = code.replace(/(from\s+["'])\.\.\/\.\.\/src\//g, '$1../../dist/src/');
+    if (/from\s+["']\.\.\/\.\.\/src\//.test(code)) throw new Error(`${file}: an import of src/ was not pointed at dist/`);
+  }
   const dir = join(BENCH_DIR, '.build');
   mkdirSync(dir, { recursive: true });
-  baselineJs = join(dir, 'baseline-server.mjs');
-  writeFileSync(baselineJs, code);
-  return baselineJs;
+  const path = join(dir, out);
+  writeFileSync(path, code);
+  compiled.set(file, path);
+  return path;
 }
 
 /** The minimal Fastify + pg server of bench/baseline, as its own process. */
 export async function startBaseline(o: { label: string; databaseUrl: string; poolSize: number }): Promise<ManagedProcess> {
   return startProcess({
     label: o.label,
-    args: [compiledBaseline()],
+    args: [compiledServer('server.ts', 'baseline-server.mjs')],
     readyPath: '/health',
     env: {
       DATABASE_URL: o.databaseUrl,
       LOCAL_ENCRYPTION_KEY: RUN_KEYS.encryptionKey,
+      POOL_SIZE: String(o.poolSize),
+    },
+  });
+}
+
+/**
+ * The floor server of bench/baseline/floor.ts (the service's own SQL, no framework), as its own
+ * process, on a database a real service process already runs on (migrations, sealer).
+ */
+export async function startFloor(o: { label: string; databaseUrl: string; poolSize: number }): Promise<ManagedProcess> {
+  if (!existsSync(join(ROOT_DIR, 'dist', 'src', 'crypto', 'envelope.js'))) throw new Error('the floor server needs the build (dist/src): run without --no-build or npm run build');
+  return startProcess({
+    label: o.label,
+    args: [compiledServer('floor.ts', 'floor-server.mjs', true)],
+    readyPath: '/health',
+    env: {
+      DATABASE_URL: o.databaseUrl,
+      LOCAL_ENCRYPTION_KEY: RUN_KEYS.encryptionKey,
+      JWT_SECRET: RUN_KEYS.jwtSecret,
       POOL_SIZE: String(o.poolSize),
     },
   });
