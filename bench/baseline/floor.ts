@@ -34,6 +34,7 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
 import { GroupCommit } from '../../src/audit-log/group-commit.js';
+import { PreparingClient } from '../../src/database/bounded-client.js';
 import { actorFromClaims } from '../../src/auth/claims.js';
 import { claimProblem } from '../../src/auth/token-claims.js';
 import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
@@ -51,7 +52,9 @@ const AUTH = { clockSkewSeconds: 30, maxTokenLifetimeSeconds: 86_400, rolesClaim
 const DEFAULT_ROTATION_INTERVAL_DAYS = 90;
 const CONSUMER_FLUSH_INTERVAL_MS = 200;
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 10) });
+// The service's own pool client: statements run often become named prepared statements, as in the
+// service on an external PostgreSQL (src/database/bounded-client.ts), so both sides plan alike.
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 10), Client: PreparingClient });
 
 // ---- SQL: the service's statement texts (copied where the source does not export them) -------
 
