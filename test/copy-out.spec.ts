@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { DataSource, type QueryRunner } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyOut, type PgClientLike } from '../src/audit/copy-out.js';
+import { BoundedClient } from '../src/database/bounded-client.js';
 import { dataSourceOptions } from '../src/database/data-source-options.js';
 import { createTestDatabase, EMBEDDED_DB, type TestDatabase } from './support/database.js';
 
@@ -50,5 +51,22 @@ describe.skipIf(EMBEDDED_DB)('copyOut (COPY … TO STDOUT on a pooled connection
     expect(timers()).toBeLessThanOrEqual(before);
     // The connection is still usable after the failed COPY.
     expect((await copyOut(client, 'COPY (SELECT 1) TO STDOUT')).data.toString()).toBe('1\n');
+  });
+
+  // A server that stops answering mid-COPY: pg's read timeout rejects the COPY, and the connection
+  // (still waiting for that reply) is dropped so the pool discards it instead of reusing it.
+  it('drops its connection when pg\'s read timeout fires', async () => {
+    const silent = new BoundedClient({ connectionString: db.url, query_timeout: 300 });
+    await silent.connect();
+    const ended = new Promise<void>((resolve) => silent.once('end', () => resolve()));
+    silent.on('error', () => undefined);
+    try {
+      await expect(copyOut(silent as unknown as PgClientLike, 'COPY (SELECT pg_sleep(3)) TO STDOUT')).rejects.toThrow(/Query read timeout/);
+      // Bounded: a kept connection fails here in seconds rather than at the test's own timeout.
+      await Promise.race([ended, new Promise((_, reject) => setTimeout(() => reject(new Error('the connection was kept')), 5_000).unref())]);
+      await expect(silent.query('SELECT 1')).rejects.toThrow();
+    } finally {
+      await silent.end().catch(() => undefined);
+    }
   });
 });

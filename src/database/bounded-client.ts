@@ -7,7 +7,18 @@ import pg from 'pg';
  */
 export class BoundedClient extends pg.Client {
   override query(...args: unknown[]): any {
+    const [first] = args;
+    if (isSubmittable(first)) this.watchSubmittable(first);
     return this.watch((super.query as (...a: unknown[]) => unknown).apply(this, args));
+  }
+
+  /** A submittable (the export's COPY OUT) returns no promise: pg tells it of the timeout through handleError. */
+  private watchSubmittable(query: Submittable): void {
+    const handleError = query.handleError.bind(query);
+    query.handleError = (e: Error, connection: unknown) => {
+      if (e?.message === 'Query read timeout') this.drop();
+      handleError(e, connection);
+    };
   }
 
   protected watch(result: unknown): unknown {
@@ -23,6 +34,14 @@ export class BoundedClient extends pg.Client {
     (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
   }
 }
+
+interface Submittable {
+  submit(connection: unknown): unknown;
+  handleError(e: Error, connection: unknown): void;
+}
+
+const isSubmittable = (q: unknown): q is Submittable =>
+  typeof q === 'object' && q !== null && typeof (q as Submittable).submit === 'function' && typeof (q as Submittable).handleError === 'function';
 
 /** Uses of one statement text on a connection before it is prepared (a one-off is not worth it). */
 export const PREPARE_AFTER_USES = 3;
