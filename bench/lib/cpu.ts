@@ -35,8 +35,22 @@ export function processCpuSeconds(pid: number): number | null {
   }
 }
 
-/** CPU seconds of every PostgreSQL backend currently connected to `database`. */
-export async function backendsCpuSeconds(database: string, query: (sql: string, params: unknown[]) => Promise<{ pid: number }[]>): Promise<number> {
+/** CPU seconds of each PostgreSQL backend connected to a database at one moment, by pid. */
+export type BackendsCpu = Map<number, number>;
+
+/** CPU seconds of every PostgreSQL backend currently connected to `database`, by pid. */
+export async function backendsCpuSeconds(database: string, query: (sql: string, params: unknown[]) => Promise<{ pid: number }[]>): Promise<BackendsCpu> {
   const rows = await query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
-  return rows.reduce((sum, r) => sum + (processCpuSeconds(r.pid) ?? 0), 0);
+  return new Map(rows.map((r) => [r.pid, processCpuSeconds(r.pid) ?? 0]));
+}
+
+/**
+ * CPU the backends spent between two snapshots, per backend: one that connected in between counts
+ * from zero, one that disconnected in between (a pool closing an idle connection) is left out
+ * rather than subtracted — a plain difference of sums went negative when that happened.
+ */
+export function backendsCpuSpent(before: BackendsCpu, after: BackendsCpu): number {
+  let spent = 0;
+  for (const [pid, seconds] of after) spent += Math.max(0, seconds - (before.get(pid) ?? 0));
+  return spent;
 }

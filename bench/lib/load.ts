@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { backendsCpuSeconds, processCpuSeconds } from './cpu.js';
+import { type BackendsCpu, backendsCpuSeconds, backendsCpuSpent, processCpuSeconds } from './cpu.js';
 import { adminQuery } from './db.js';
 import type { FixedResult, LoadJob, MaxResult, TargetSpec, WorkerReply } from './load-types.js';
 import { BENCH_DIR, type BenchSettings, ROOT_DIR } from './settings.js';
@@ -94,7 +94,7 @@ const sumOrNull = (xs: (number | null)[]) => (xs.some((x) => x === null) ? null 
 
 const pgQuery = (sql: string, params: unknown[]) => adminQuery<{ pid: number }>(sql, params);
 
-async function cpuSnapshot(side: Side): Promise<{ server: number | null; postgres: number | null }> {
+async function cpuSnapshot(side: Side): Promise<{ server: number | null; postgres: BackendsCpu | null }> {
   return {
     server: side.pid === undefined ? null : sumOrNull([side.pid, ...(side.extraPids ?? [])].map(processCpuSeconds)),
     postgres: side.database === undefined ? null : await backendsCpuSeconds(side.database, pgQuery),
@@ -141,7 +141,7 @@ export async function measureSides(load: LoadGenerator, settings: BenchSettings,
       runs[k]!.push(r);
       const perRequest = (a: number | null, b: number | null) => (a === null || b === null || r.ok === 0 ? null : ((b - a) * 1000) / r.ok);
       const s = perRequest(before.server, after.server);
-      const p = perRequest(before.postgres, after.postgres);
+      const p = before.postgres && after.postgres ? perRequest(0, backendsCpuSpent(before.postgres, after.postgres)) : null;
       if (s !== null) cpu[k]!.server.push(s);
       if (p !== null) cpu[k]!.postgres.push(p);
     }

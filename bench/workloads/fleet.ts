@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { allSettledOrThrow, type BenchContext, call, expectStatus, withCleanup } from '../lib/context.js';
-import { backendsCpuSeconds, processCpuSeconds } from '../lib/cpu.js';
+import { backendsCpuSeconds, backendsCpuSpent, processCpuSeconds } from '../lib/cpu.js';
 import { adminQuery, createDatabase, withClient } from '../lib/db.js';
 import type { MaxResult, TargetSpec } from '../lib/load-types.js';
 import { type ManagedProcess, startBaseline, startService } from '../lib/processes.js';
@@ -67,7 +67,7 @@ async function measureFleet(ctx: BenchContext, dbName: string, procs: ManagedPro
       ok,
       non2xx: results.reduce((s, r) => s + r.non2xx + r.errors, 0),
       replicaCpuSeconds: over.map((p, i) => (processCpuSeconds(p.pid) ?? 0) - cpu0[i]!),
-      postgresCpuSeconds: pg1 - pg0,
+      postgresCpuSeconds: backendsCpuSpent(pg0, pg1),
     };
   };
   const first = procs[0]!;
