@@ -1,4 +1,4 @@
-import { type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { type FormEvent, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { errorText } from './api';
 
 export interface Loaded<T> {
@@ -96,5 +96,66 @@ export function Pager({
         {labels[1]}
       </button>
     </nav>
+  );
+}
+
+/**
+ * A list's filter form: the fields being edited (`draft`) apart from the ones the list shows
+ * (`applied`), so a list reloads only when the form is submitted, from its first page.
+ */
+export function useFilters<T>(initial: T, pages: CursorPages) {
+  const [draft, setDraft] = useState<T>(initial);
+  const [applied, setApplied] = useState<T>(initial);
+  return {
+    draft,
+    applied,
+    edit: (patch: Partial<T>) => setDraft((d) => ({ ...d, ...patch })),
+    apply: (e: FormEvent) => {
+      e.preventDefault();
+      setApplied(draft);
+      pages.reset();
+    },
+  };
+}
+
+/** A filter's drop-down: "Any" (the empty value) and then each option, shown as `text` gives it. */
+export function Choice<V extends string>({
+  label,
+  value,
+  options,
+  onChange,
+  text = (v) => v,
+}: {
+  label: string;
+  value: V | '';
+  options: readonly V[];
+  onChange: (v: V | '') => void;
+  text?: (v: V) => string;
+}) {
+  return (
+    <label>
+      {label}
+      <select value={value} onChange={(e) => onChange(e.target.value as V | '')}>
+        <option value="">Any</option>
+        {options.map((o) => (
+          <option key={o} value={o}>
+            {text(o)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The filter form around its fields, with Apply and Refresh. */
+export function FilterForm({ label, onApply, onRefresh, children }: { label: string; onApply: (e: FormEvent) => void; onRefresh: () => void; children: ReactNode }) {
+  return (
+    <form className="filters" onSubmit={onApply} aria-label={label}>
+      {children}
+      <button type="submit">Apply filters</button>
+      <button type="button" onClick={onRefresh}>
+        Refresh
+      </button>
+    </form>
   );
 }

@@ -233,8 +233,26 @@ describe.skipIf(!haveChromium)('web console in headless Chromium', () => {
         rmSync(dir, { recursive: true, force: true });
       }
 
-      // A secret's page: details, but no reveal, rotate or delete control for an auditor.
+      // The list's filters, applied on submit (as the list API filters): type and name prefix, then expired only.
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Secrets' }).click();
+      const filters = page.getByRole('form', { name: 'Filter secrets' });
+      const listed = async () => {
+        await page.locator('table tbody tr, p:text("No secret matches.")').first().waitFor();
+        return page.locator('table tbody th').allTextContents();
+      };
+      await filters.getByLabel('Name starts with').fill(`console_`);
+      await filters.getByLabel('Type').selectOption('WEBHOOK_SECRET');
+      await filters.getByRole('button', { name: 'Apply filters' }).click();
+      await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([names.expiring]));
+      await filters.getByLabel('Type').selectOption('');
+      await filters.getByLabel('Expired only').check();
+      await filters.getByRole('button', { name: 'Apply filters' }).click();
+      await eventually(async () => JSON.stringify(await listed()) === JSON.stringify([names.expired]));
+      await filters.getByLabel('Expired only').uncheck();
+      await filters.getByLabel('Name starts with').fill('');
+      await filters.getByRole('button', { name: 'Apply filters' }).click();
+
+      // A secret's page: details, but no reveal, rotate or delete control for an auditor.
       await page.getByRole('link', { name: names.plain }).click();
       await page.getByRole('heading', { level: 1, name: names.plain }).waitFor();
       await page.getByRole('heading', { name: 'Versions' }).waitFor();

@@ -1,12 +1,14 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, download, errorText, ok, type Schemas } from '../api';
-import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when, whenExact } from '../ui';
+import { Choice, ErrorText, FilterForm, Pager, PageTitle, Status, useCursorPages, useFilters, useLoad, when, whenExact } from '../ui';
+
+const OUTCOMES = ['success', 'denied', 'error'] as const;
 
 interface Filters {
   actor: string;
   action: string;
   secret_id: string;
-  outcome: '' | 'success' | 'denied' | 'error';
+  outcome: '' | (typeof OUTCOMES)[number];
   from: string;
   to: string;
 }
@@ -14,10 +16,9 @@ const EMPTY: Filters = { actor: '', action: '', secret_id: '', outcome: '', from
 const iso = (local: string) => (local ? new Date(local).toISOString() : undefined);
 
 export function AuditPage() {
-  const [draft, setDraft] = useState<Filters>(EMPTY);
-  const [filters, setFilters] = useState<Filters>(EMPTY);
   const pages = useCursorPages();
   const cursor = pages.cursor;
+  const { draft, applied: filters, edit, apply } = useFilters(EMPTY, pages);
   const events = useLoad(
     () =>
       ok(
@@ -38,15 +39,10 @@ export function AuditPage() {
       ),
     [filters, cursor],
   );
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-    pages.reset();
-  };
   const field = (name: keyof Filters, label: string, type = 'text') => (
     <label>
       {label}
-      <input type={type} value={draft[name]} maxLength={256} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })} />
+      <input type={type} value={draft[name]} maxLength={256} onChange={(e) => edit({ [name]: e.target.value })} />
     </label>
   );
 
@@ -54,26 +50,14 @@ export function AuditPage() {
     <>
       <PageTitle>Audit</PageTitle>
       <Verify />
-      <form className="filters" onSubmit={apply} aria-label="Filter audit events">
+      <FilterForm label="Filter audit events" onApply={apply} onRefresh={events.reload}>
         {field('actor', 'Actor')}
         {field('action', 'Action')}
         {field('secret_id', 'Secret id')}
-        <label>
-          Outcome
-          <select value={draft.outcome} onChange={(e) => setDraft({ ...draft, outcome: e.target.value as Filters['outcome'] })}>
-            <option value="">Any</option>
-            <option>success</option>
-            <option>denied</option>
-            <option>error</option>
-          </select>
-        </label>
+        <Choice label="Outcome" value={draft.outcome} options={OUTCOMES} onChange={(outcome) => edit({ outcome })} />
         {field('from', 'From', 'datetime-local')}
         {field('to', 'To', 'datetime-local')}
-        <button type="submit">Apply filters</button>
-        <button type="button" onClick={() => events.reload()}>
-          Refresh
-        </button>
-      </form>
+      </FilterForm>
       <Export from={iso(filters.from)} to={iso(filters.to)} />
       <Status loaded={events}>
         {(l) => (

@@ -1,7 +1,7 @@
 import { type FormEvent, useEffect, useRef, useState } from 'react';
 import { api, errorText, ok, type Schemas } from '../api';
 import { Link } from '../router';
-import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
+import { Choice, ErrorText, FilterForm, Pager, PageTitle, Status, useCursorPages, useFilters, useLoad, when } from '../ui';
 import { TaskProgress } from './TaskProgress';
 
 const STATUSES = ['in_progress', 'completed', 'completed_with_errors'] as const;
@@ -28,12 +28,11 @@ const localOf = (d: Date) => {
 };
 
 export function IncidentsPage({ admin }: { admin: boolean }) {
-  const [status, setStatus] = useState<'' | (typeof STATUSES)[number]>('');
-  const [draftStatus, setDraftStatus] = useState<typeof status>('');
-  const [subject, setSubject] = useState('');
-  const [draftSubject, setDraftSubject] = useState('');
   const pages = useCursorPages();
   const cursor = pages.cursor;
+  const { draft, applied, edit, apply } = useFilters<{ status: '' | (typeof STATUSES)[number]; subject: string }>({ status: '', subject: '' }, pages);
+  const status = applied.status;
+  const subject = applied.subject.trim();
   const list = useLoad(
     () =>
       ok(
@@ -43,13 +42,6 @@ export function IncidentsPage({ admin }: { admin: boolean }) {
       ),
     [status, subject, cursor],
   );
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setStatus(draftStatus);
-    setSubject(draftSubject.trim());
-    pages.reset();
-  };
-
   return (
     <>
       <PageTitle>Incidents</PageTitle>
@@ -60,27 +52,13 @@ export function IncidentsPage({ admin }: { admin: boolean }) {
       {admin ? <OpenIncident onOpened={list.reload} /> : null}
       <section aria-labelledby="incidents-h">
         <h2 id="incidents-h">All incidents</h2>
-        <form className="filters" onSubmit={apply} aria-label="Filter incidents">
+        <FilterForm label="Filter incidents" onApply={apply} onRefresh={list.reload}>
           <label>
             Subject
-            <input value={draftSubject} maxLength={256} onChange={(e) => setDraftSubject(e.target.value)} />
+            <input value={draft.subject} maxLength={256} onChange={(e) => edit({ subject: e.target.value })} />
           </label>
-          <label>
-            Status
-            <select value={draftStatus} onChange={(e) => setDraftStatus(e.target.value as typeof status)}>
-              <option value="">Any</option>
-              {STATUSES.map((s) => (
-                <option key={s} value={s}>
-                  {STATUS_TEXT[s]}
-                </option>
-              ))}
-            </select>
-          </label>
-          <button type="submit">Apply filters</button>
-          <button type="button" onClick={list.reload}>
-            Refresh
-          </button>
-        </form>
+          <Choice label="Status" value={draft.status} options={STATUSES} onChange={(status) => edit({ status })} text={(s) => STATUS_TEXT[s]} />
+        </FilterForm>
         <Status loaded={list}>
           {(l) => (
             <>

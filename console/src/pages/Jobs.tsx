@@ -1,13 +1,14 @@
-import { type FormEvent, useState } from 'react';
+import { useState } from 'react';
 import { api, errorText, ok } from '../api';
 import { Link } from '../router';
-import { ErrorText, Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
+import { Choice, ErrorText, FilterForm, Pager, PageTitle, Status, useCursorPages, useFilters, useLoad, when } from '../ui';
 import { TaskProgress } from './TaskProgress';
 
 const TASK_STATUSES = ['pending', 'running', 'completed', 'failed'] as const;
 /** The kinds the service's task handlers run (the API takes any kind name). */
 const TASK_KINDS = ['rotate_bulk', 'incident_response', 'integrity_check', 'key_rewrap', 'generate_report'] as const;
 type TaskStatus = '' | (typeof TASK_STATUSES)[number];
+type TaskKind = (typeof TASK_KINDS)[number];
 
 export function JobsPage({ admin }: { admin: boolean }) {
   const pages = useCursorPages();
@@ -114,10 +115,9 @@ export function JobsPage({ admin }: { admin: boolean }) {
 
 /** Background tasks (GET /api/v1/tasks), newest first, each linked to its progress. */
 function Tasks() {
-  const [draft, setDraft] = useState<{ status: TaskStatus; kind: string }>({ status: '', kind: '' });
-  const [filters, setFilters] = useState(draft);
   const pages = useCursorPages();
   const cursor = pages.cursor;
+  const { draft, applied: filters, edit, apply } = useFilters<{ status: TaskStatus; kind: TaskKind | '' }>({ status: '', kind: '' }, pages);
   const tasks = useLoad(
     () =>
       ok(
@@ -127,38 +127,13 @@ function Tasks() {
       ),
     [filters, cursor],
   );
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-    pages.reset();
-  };
   return (
     <section aria-labelledby="tasks-h">
       <h2 id="tasks-h">Background tasks</h2>
-      <form className="filters" onSubmit={apply} aria-label="Filter tasks">
-        <label>
-          Task status
-          <select value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value as TaskStatus })}>
-            <option value="">Any</option>
-            {TASK_STATUSES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Task kind
-          <select value={draft.kind} onChange={(e) => setDraft({ ...draft, kind: e.target.value })}>
-            <option value="">Any</option>
-            {TASK_KINDS.map((k) => (
-              <option key={k}>{k}</option>
-            ))}
-          </select>
-        </label>
-        <button type="submit">Apply filters</button>
-        <button type="button" onClick={tasks.reload}>
-          Refresh
-        </button>
-      </form>
+      <FilterForm label="Filter tasks" onApply={apply} onRefresh={tasks.reload}>
+        <Choice label="Task status" value={draft.status} options={TASK_STATUSES} onChange={(status) => edit({ status })} />
+        <Choice label="Task kind" value={draft.kind} options={TASK_KINDS} onChange={(kind) => edit({ kind })} />
+      </FilterForm>
       <Status loaded={tasks}>
         {(l) => (
           <>

@@ -1,7 +1,6 @@
-import { type FormEvent, useState } from 'react';
 import { api, ok } from '../api';
 import { Link } from '../router';
-import { Pager, PageTitle, Status, useCursorPages, useLoad, when } from '../ui';
+import { Choice, FilterForm, Pager, PageTitle, Status, useCursorPages, useFilters, useLoad, when } from '../ui';
 
 const TYPES = ['API_KEY', 'DATABASE_PASSWORD', 'ENCRYPTION_KEY', 'JWT_SECRET', 'WEBHOOK_SECRET', 'OAUTH_TOKEN', 'SERVICE_ACCOUNT_KEY', 'TLS_CERTIFICATE'] as const;
 const STATUSES = ['none', 'pending', 'in_progress', 'completed', 'failed', 'rotation_due'] as const;
@@ -20,10 +19,9 @@ const EMPTY: Filters = { name_prefix: '', secret_type: '', rotation_status: '', 
 const PAGE = 25;
 
 export function SecretsPage() {
-  const [draft, setDraft] = useState<Filters>(EMPTY);
-  const [filters, setFilters] = useState<Filters>(EMPTY);
   const pages = useCursorPages();
   const cursor = pages.cursor;
+  const { draft, applied: filters, edit, apply } = useFilters(EMPTY, pages);
 
   const list = useLoad(
     () =>
@@ -46,44 +44,22 @@ export function SecretsPage() {
     [filters, cursor],
   );
 
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
-    setFilters(draft);
-    pages.reset();
-  };
-
   return (
     <>
       <PageTitle>Secrets</PageTitle>
-      <form className="filters" onSubmit={apply} aria-label="Filter secrets">
+      <FilterForm label="Filter secrets" onApply={apply} onRefresh={list.reload}>
         <label>
           Name starts with
-          <input value={draft.name_prefix} maxLength={255} onChange={(e) => setDraft({ ...draft, name_prefix: e.target.value })} />
+          <input value={draft.name_prefix} maxLength={255} onChange={(e) => edit({ name_prefix: e.target.value })} />
         </label>
-        <label>
-          Type
-          <select value={draft.secret_type} onChange={(e) => setDraft({ ...draft, secret_type: e.target.value as Filters['secret_type'] })}>
-            <option value="">Any</option>
-            {TYPES.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Rotation status
-          <select value={draft.rotation_status} onChange={(e) => setDraft({ ...draft, rotation_status: e.target.value as Filters['rotation_status'] })}>
-            <option value="">Any</option>
-            {STATUSES.map((t) => (
-              <option key={t}>{t}</option>
-            ))}
-          </select>
-        </label>
+        <Choice label="Type" value={draft.secret_type} options={TYPES} onChange={(secret_type) => edit({ secret_type })} />
+        <Choice label="Rotation status" value={draft.rotation_status} options={STATUSES} onChange={(rotation_status) => edit({ rotation_status })} />
         <label>
           Tags (key:value, comma separated)
-          <input value={draft.tag} maxLength={500} onChange={(e) => setDraft({ ...draft, tag: e.target.value })} />
+          <input value={draft.tag} maxLength={500} onChange={(e) => edit({ tag: e.target.value })} />
         </label>
         <label className="check">
-          <input type="checkbox" checked={draft.expired_only} onChange={(e) => setDraft({ ...draft, expired_only: e.target.checked })} />
+          <input type="checkbox" checked={draft.expired_only} onChange={(e) => edit({ expired_only: e.target.checked })} />
           Expired only
         </label>
         <label>
@@ -95,11 +71,10 @@ export function SecretsPage() {
             step={1}
             value={draft.expiring_within_days}
             disabled={draft.expired_only}
-            onChange={(e) => setDraft({ ...draft, expiring_within_days: e.target.value })}
+            onChange={(e) => edit({ expiring_within_days: e.target.value })}
           />
         </label>
-        <button type="submit">Apply filters</button>
-      </form>
+      </FilterForm>
       <Status loaded={list}>
         {(l) => (
           <>
