@@ -53,8 +53,22 @@ const DEFAULT_ROTATION_INTERVAL_DAYS = 90;
 const CONSUMER_FLUSH_INTERVAL_MS = 200;
 
 // The service's own pool client: statements run often become named prepared statements, as in the
-// service on an external PostgreSQL (src/database/bounded-client.ts), so both sides plan alike.
+// service on an external PostgreSQL (src/database/bounded-client.ts), so both sides plan alike
+// (through `query` below).
 const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: Number(process.env.POOL_SIZE ?? 10), Client: PreparingClient });
+
+/**
+ * A statement on a checked-out client, as TypeORM runs the service's: `client.query(text, values)`.
+ * (`pool.query` passes a callback as a third argument, which PreparingClient never prepares.)
+ */
+async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
+  const client = await pool.connect();
+  try {
+    return await client.query<R>(text, values);
+  } finally {
+    client.release();
+  }
+}
 
 // ---- SQL: the service's statement texts (copied where the source does not export them) -------
 
@@ -138,7 +152,7 @@ function auditJson(events: AuditRow[]): string {
 
 /** Reads' rows: concurrent requests share one INSERT (autocommit), each waits for its commit. */
 const auditBatches = new GroupCommit<AuditRow>(async (rows) => {
-  await pool.query(AUDIT_INSERT, [auditJson(rows)]);
+  await query(AUDIT_INSERT, [auditJson(rows)]);
 });
 
 // ---- secret_consumers: SecretConsumers.record / flush ------------------------------------------
@@ -182,7 +196,7 @@ function flushReads(): Promise<void> {
   const batch = [...pendingReads.values()];
   pendingReads = new Map();
   consumerWriting = consumerWriting.then(() =>
-    pool.query(CONSUMERS_UPSERT, [JSON.stringify(batch)]).then(
+    query(CONSUMERS_UPSERT, [JSON.stringify(batch)]).then(
       () => undefined,
       (e: Error) => console.error(`consumer reads not written: ${e.message}`),
     ),
@@ -260,7 +274,7 @@ interface ServingRow {
 app.get<{ Params: { id: string } }>('/api/v1/secrets/:id/value', async (req, reply) => {
   const actor = authenticate(req, reply);
   if (!actor) return reply;
-  const { rows } = await pool.query<ServingRow>(LOCATE, [req.params.id, null]);
+  const { rows } = await query<ServingRow>(LOCATE, [req.params.id, null]);
   const found = rows[0];
   if (!found || found.version === null || found.state === 'pending') return reply.code(404).send({ error: 'not found' });
   if (found.state === 'destroyed') return reply.code(410).send({ error: 'destroyed' });

@@ -41,13 +41,19 @@ export type BackendsCpu = Map<number, number>;
 /** CPU seconds of every PostgreSQL backend currently connected to `database`, by pid. */
 export async function backendsCpuSeconds(database: string, query: (sql: string, params: unknown[]) => Promise<{ pid: number }[]>): Promise<BackendsCpu> {
   const rows = await query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
-  return new Map(rows.map((r) => [r.pid, processCpuSeconds(r.pid) ?? 0]));
+  const cpu: BackendsCpu = new Map();
+  for (const { pid } of rows) {
+    const seconds = processCpuSeconds(pid);
+    if (seconds !== null) cpu.set(pid, seconds); // gone between the query and the read: not known
+  }
+  return cpu;
 }
 
 /**
  * CPU the backends spent between two snapshots, per backend: one that connected in between counts
  * from zero, one that disconnected in between (a pool closing an idle connection) is left out
- * rather than subtracted — a plain difference of sums went negative when that happened.
+ * rather than subtracted — a plain difference of sums went negative when that happened. So the
+ * figure can only undercount: what a backend spent before disconnecting mid-run is lost.
  */
 export function backendsCpuSpent(before: BackendsCpu, after: BackendsCpu): number {
   let spent = 0;

@@ -112,7 +112,13 @@ describe('the audit sealer', () => {
       ).rejects.toThrow(/append-only/);
       await writer.query('ROLLBACK TO SAVEPOINT a');
       // Each column is compared by its own type's equality: jsonb details, a NULL made a value, the insert time.
-      for (const change of ['details = \'{"forged":true}\'::jsonb', "secret_id = 'sec_forged'", "inserted_at = inserted_at - interval '1 second'"]) {
+      for (const change of [
+        'details = \'{"forged":true}\'::jsonb',
+        "secret_id = 'sec_forged'",
+        "inserted_at = inserted_at - interval '1 second'",
+        "occurred_at = occurred_at + interval '1 second'",
+        "roles = '{admin,auditor}'",
+      ]) {
         await writer.query("SET LOCAL strongroom.audit_seal = 'on'");
         await expect(
           writer.query(`UPDATE audit_events SET seq = 999999, prev_hash = repeat('0', 64), hash = repeat('1', 64), ${change} WHERE id = $1`, [id]),

@@ -8,7 +8,8 @@ const GUARD_HEAD = `
  * `to_jsonb(row)` values, which built two jsonb documents per sealed row (about a third of the
  * seal's cost, measured on 20,000 rows: 31 µs/row, 22 µs with this check, 17 µs with no trigger).
  * The same rule, checked field by field: the row with its seal columns cleared must equal the old
- * row (a record comparison, each column by its type's own equality, as before through jsonb).
+ * row (a record comparison, each column by its type's own equality, as before through jsonb;
+ * arrays now also by their bounds).
  */
 export class AuditSealCheck1796700000071 implements MigrationInterface {
   name = 'AuditSealCheck1796700000071';
@@ -16,7 +17,8 @@ export class AuditSealCheck1796700000071 implements MigrationInterface {
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`${GUARD_HEAD}
       DECLARE
-        unsealed audit_events;
+        -- record, not audit_events: NEW's own row type, with no lookup of a type by name.
+        unsealed record;
       BEGIN
         IF TG_OP = 'DELETE' THEN
           IF OLD.seq IS NULL THEN

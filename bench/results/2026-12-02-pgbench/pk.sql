@@ -1,0 +1,1 @@
+SELECT 1 FROM secrets WHERE id = 'sec_rS26tLUb287UTKcU';
