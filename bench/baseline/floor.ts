@@ -24,7 +24,8 @@
  * evaluation), the failure limiter and lockout set, metrics, access logs, security headers,
  * the exception filter's error shapes.
  *
- * Imports only framework-free modules of src/ (crypto, auth claims and token cache, group commit);
+ * Imports only framework-free modules of src/ (crypto, auth claims and token cache, group commit,
+ * the service's own statement texts and audit row building);
  * the harness compiles this file with SWC and points those imports at dist/src/ (the build).
  *
  * Env: PORT, HOST, DATABASE_URL, LOCAL_ENCRYPTION_KEY (base64 of 32 bytes), JWT_SECRET, POOL_SIZE.
@@ -33,8 +34,12 @@ import { createHash, createSecretKey, randomBytes, randomUUID } from 'node:crypt
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import jwt from 'jsonwebtoken';
 import pg from 'pg';
+import { AuditAction, type AuditEventInput } from '../../src/audit-log/audit-catalogue.js';
+import { AUDIT_INSERT, auditRowsJson } from '../../src/audit-log/audit-insert.js';
 import { GroupCommit } from '../../src/audit-log/group-commit.js';
 import { PreparingClient } from '../../src/database/bounded-client.js';
+import { CONSUMERS_UPSERT } from '../../src/secrets/consumers-upsert.js';
+import { LOCATE, PUT_PAYLOAD } from '../../src/secrets/store/local-store-sql.js';
 import { actorFromClaims } from '../../src/auth/claims.js';
 import { claimProblem } from '../../src/auth/token-claims.js';
 import { VerifiedTokenCache } from '../../src/auth/verified-token-cache.js';
@@ -70,89 +75,21 @@ async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: stri
   }
 }
 
-// ---- SQL: the service's statement texts (copied where the source does not export them) -------
-
-/** src/secrets/store/local-secret-store.ts `locate`. */
-const LOCATE = `SELECT s.id, s.name, s.secret_type, s.store, s.encrypt_locally, s.current_version,
-              v.version, v.state, v.store_version, p.payload
-       FROM secrets s
-       LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = coalesce($2::int, s.current_version)
-       LEFT JOIN local_secret_payloads p ON s.store = 'local' AND p.secret_id = s.id AND p.store_version = v.store_version
-       WHERE s.id = $1 AND s.deleted_at IS NULL`;
-
-/** src/audit-log/audit-log.service.ts (not exported there). */
-const AUDIT_COLUMNS = 'occurred_at, actor, roles, action, outcome, secret_id, secret_name, request_id, client_ip, user_agent, details';
-const AUDIT_INSERT = `INSERT INTO audit_events (${AUDIT_COLUMNS}) SELECT ${AUDIT_COLUMNS} FROM json_populate_recordset(NULL::audit_events, $1::json)`;
-
-/** src/secrets/secret-consumers.service.ts `flush`. */
-const CONSUMERS_UPSERT = `INSERT INTO secret_consumers AS c (secret_id, sub, last_version, first_read_at, last_read_at, read_count)
-           SELECT secret_id, sub, last_version, first_read_at, last_read_at, read_count
-           FROM json_to_recordset($1::json) AS r(secret_id text, sub text, last_version int, first_read_at timestamptz, last_read_at timestamptz, read_count bigint)
-           WHERE EXISTS (SELECT 1 FROM secrets s WHERE s.id = r.secret_id)
-           ON CONFLICT (secret_id, sub) DO UPDATE SET
-             last_version = CASE WHEN EXCLUDED.last_read_at >= c.last_read_at THEN EXCLUDED.last_version ELSE c.last_version END,
-             last_read_at = greatest(c.last_read_at, EXCLUDED.last_read_at),
-             first_read_at = least(c.first_read_at, EXCLUDED.first_read_at),
-             read_count = c.read_count + EXCLUDED.read_count`;
+// ---- SQL: the service's statement texts (its own modules; TypeORM's captured with log_statement) --
 
 /** TypeORM's INSERT for SecretEntity, as captured with log_statement from the service. */
 const INSERT_SECRET =
   'INSERT INTO "secrets"("id", "name", "secret_type", "description", "tags", "store", "encrypt_locally", "current_version", "current_store_version", "created_at", "created_by", "updated_at", "expires_at", "last_rotated_at", "next_rotation_at", "rotation_interval_days", "grace_period_hours", "previous_retire_at", "rotation_status", "rotator", "deleted_at", "deleted_by", "purge_after") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING "tags", "rotation_status"';
 
-/** src/secrets/store/local-secret-store.ts `put` (check-and-set INSERT). */
-const INSERT_PAYLOAD = `INSERT INTO local_secret_payloads (secret_id, store_version, payload)
-         SELECT $1::varchar, $2::int, $3::text
-         WHERE (SELECT coalesce(max(store_version), 0) FROM local_secret_payloads WHERE secret_id = $1::varchar) = $4::int
-         RETURNING 1 AS written`;
-
 /** TypeORM's INSERT for SecretVersionEntity, as captured with log_statement from the service. */
 const INSERT_VERSION =
   'INSERT INTO "secret_versions"("secret_id", "version", "state", "store_version", "key_id", "fingerprint", "fingerprint_key_id", "created_at", "created_by", "destroyed_at") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)';
 
-// ---- audit rows: AuditLog.insert's row building ---------------------------------------------
-
-interface AuditRow {
-  occurredAt: Date;
-  actor: string;
-  roles: string[];
-  action: string;
-  outcome: 'success';
-  secretId: string | null;
-  secretName: string | null;
-  requestId: string;
-  clientIp: string | null;
-  userAgent: string | null;
-  details: Record<string, string | number | boolean | null>;
-}
-
-/** AuditLog's `text` (not exported there): what PostgreSQL will store and give back. */
-function text(s: string, max?: number): string {
-  const cut = max === undefined ? s : s.slice(0, max);
-  return cut.replace(/\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
-}
-const optText = (s: string | null | undefined, max: number) => (s === null || s === undefined ? null : text(s, max));
-
-function auditJson(events: AuditRow[]): string {
-  return JSON.stringify(
-    events.map((e) => ({
-      occurred_at: e.occurredAt.toISOString(),
-      actor: text(e.actor, 256),
-      roles: e.roles.map((r) => text(r)),
-      action: e.action,
-      outcome: e.outcome,
-      secret_id: optText(e.secretId, 40),
-      secret_name: optText(e.secretName, 128),
-      request_id: optText(e.requestId, 64),
-      client_ip: optText(e.clientIp, 64),
-      user_agent: optText(e.userAgent, 256),
-      details: Object.fromEntries(Object.entries(e.details).map(([k, v]) => [text(k), typeof v === 'string' ? text(v) : v])),
-    })),
-  );
-}
+// ---- audit rows: AuditLog's own INSERT and row building (src/audit-log/audit-insert.ts) ---------
 
 /** Reads' rows: concurrent requests share one INSERT (autocommit), each waits for its commit. */
-const auditBatches = new GroupCommit<AuditRow>(async (rows) => {
-  await query(AUDIT_INSERT, [auditJson(rows)]);
+const auditBatches = new GroupCommit<AuditEventInput>(async (rows) => {
+  await query(AUDIT_INSERT, [auditRowsJson(rows, () => new Date())]);
 });
 
 // ---- secret_consumers: SecretConsumers.record / flush ------------------------------------------
@@ -284,7 +221,7 @@ app.get<{ Params: { id: string } }>('/api/v1/secrets/:id/value', async (req, rep
   await auditBatches.add({
     ...origin(req, actor),
     occurredAt: new Date(),
-    action: 'secret.value_read',
+    action: AuditAction.SecretValueRead,
     outcome: 'success',
     secretId: found.id,
     secretName: found.name,
@@ -314,21 +251,21 @@ app.post<{ Body: { name?: unknown; secret_type?: unknown; value?: unknown } }>('
       await client.query(INSERT_SECRET, [
         id, name, type, null, '{}', 'local', true, 1, 1, now, actor.sub, now, null, null, nextRotationAt, DEFAULT_ROTATION_INTERVAL_DAYS, null, null, 'none', null, null, null, null,
       ]);
-      const put = await client.query(INSERT_PAYLOAD, [id, 1, payload, 0]);
+      const put = await client.query(PUT_PAYLOAD, [id, 1, payload, 0]);
       if (put.rowCount !== 1) throw new Error('store conflict');
       await client.query(INSERT_VERSION, [id, 1, 'current', 1, envelopeKeyId(payload), fp, ring.currentKeyId, now, actor.sub, null]);
       await client.query(AUDIT_INSERT, [
-        auditJson([
+        auditRowsJson([
           {
             ...origin(req, actor),
             occurredAt: new Date(),
-            action: 'secret.created',
+            action: AuditAction.SecretCreated,
             outcome: 'success',
             secretId: id,
             secretName: name,
             details: { method: 'POST', route: '/api/v1/secrets', secret_type: type },
           },
-        ]),
+        ], () => new Date()),
       ]);
       await client.query('COMMIT');
     } catch (e) {

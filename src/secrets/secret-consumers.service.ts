@@ -3,6 +3,7 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { addDays } from '../clock/clock.js';
 import { AppConfig } from '../config/index.js';
 import { UnitOfWork } from '../database/unit-of-work.js';
+import { CONSUMERS_UPSERT } from './consumers-upsert.js';
 
 export interface ConsumerRow {
   sub: string;
@@ -103,15 +104,7 @@ export class SecretConsumers implements BeforeApplicationShutdown {
     this.writing = this.writing.then(() =>
       this.dataSource
         .query(
-          `INSERT INTO secret_consumers AS c (secret_id, sub, last_version, first_read_at, last_read_at, read_count)
-           SELECT secret_id, sub, last_version, first_read_at, last_read_at, read_count
-           FROM json_to_recordset($1::json) AS r(secret_id text, sub text, last_version int, first_read_at timestamptz, last_read_at timestamptz, read_count bigint)
-           WHERE EXISTS (SELECT 1 FROM secrets s WHERE s.id = r.secret_id)
-           ON CONFLICT (secret_id, sub) DO UPDATE SET
-             last_version = CASE WHEN EXCLUDED.last_read_at >= c.last_read_at THEN EXCLUDED.last_version ELSE c.last_version END,
-             last_read_at = greatest(c.last_read_at, EXCLUDED.last_read_at),
-             first_read_at = least(c.first_read_at, EXCLUDED.first_read_at),
-             read_count = c.read_count + EXCLUDED.read_count`,
+          CONSUMERS_UPSERT,
           [JSON.stringify(batch)],
         )
         .then(

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { LocalPayloadEntity } from './local-payload.entity.js';
+import { LOCATE, PUT_PAYLOAD } from './local-store-sql.js';
 import {
   type PutMeta,
   SecretStore,
@@ -41,10 +42,7 @@ export class LocalSecretStore extends SecretStore {
     let inserted: number;
     try {
       const res = (await tx.query(
-        `INSERT INTO local_secret_payloads (secret_id, store_version, payload)
-         SELECT $1::varchar, $2::int, $3::text
-         WHERE (SELECT coalesce(max(store_version), 0) FROM local_secret_payloads WHERE secret_id = $1::varchar) = $4::int
-         RETURNING 1 AS written`,
+        PUT_PAYLOAD,
         [secretId, next, payload, meta.expectedStoreVersion],
       )) as unknown;
       inserted = (res as unknown[]).length;
@@ -101,12 +99,7 @@ export class LocalSecretStore extends SecretStore {
    */
   async locate(tx: EntityManager, secretId: string, version?: number): Promise<ServingRow | null> {
     const [row] = (await tx.query(
-      `SELECT s.id, s.name, s.secret_type, s.store, s.encrypt_locally, s.current_version,
-              v.version, v.state, v.store_version, p.payload
-       FROM secrets s
-       LEFT JOIN secret_versions v ON v.secret_id = s.id AND v.version = coalesce($2::int, s.current_version)
-       LEFT JOIN local_secret_payloads p ON s.store = 'local' AND p.secret_id = s.id AND p.store_version = v.store_version
-       WHERE s.id = $1 AND s.deleted_at IS NULL`,
+      LOCATE,
       [secretId, version ?? null],
     )) as ServingRow[];
     return row ?? null;
